@@ -1,0 +1,31 @@
+using Arca.Core.Auth;
+using Arca.Core.Storage;
+
+namespace Arca.Server.Auth;
+
+/// <summary>Creates the admin token on first start (PRODUCT.md): from ARCA_ADMIN_TOKEN, or generated, printed once
+/// and written to &lt;data&gt;/admin-token with mode 0600.</summary>
+public static class AdminBootstrap
+{
+    public static async Task RunAsync(IMetadataStore store, string dataDirectory, string? configuredToken, ILogger logger, CancellationToken ct = default)
+    {
+        if (!string.IsNullOrEmpty(configuredToken))
+        {
+            var hash = TokenSecrets.Hash(configuredToken);
+            if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
+            var name = await store.AnyAdminTokenAsync(ct) ? $"admin-env-{DateTime.UtcNow:yyyyMMddHHmmss}" : "admin";
+            await store.CreateTokenAsync(new ApiToken { Name = name, Hash = hash, Scope = TokenScope.Admin }, ct);
+            logger.LogInformation("Admin token {Name} taken from ARCA_ADMIN_TOKEN", name);
+            return;
+        }
+        if (await store.AnyAdminTokenAsync(ct)) return;
+
+        var secret = TokenSecrets.NewSecret();
+        await store.CreateTokenAsync(new ApiToken { Name = "admin", Hash = TokenSecrets.Hash(secret), Scope = TokenScope.Admin }, ct);
+        var path = Path.Combine(dataDirectory, "admin-token");
+        await File.WriteAllTextAsync(path, secret + "\n", ct);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Console.WriteLine($"Admin token (shown once, also saved to {path}): {secret}");
+    }
+}

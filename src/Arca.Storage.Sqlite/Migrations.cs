@@ -1,0 +1,80 @@
+namespace Arca.Storage.Sqlite;
+
+/// <summary>Schema migrations, applied in order and recorded in schema_version. Never edit a shipped step: add one.</summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Steps =
+    [
+        (1, """
+            CREATE TABLE registries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                package_type TEXT NOT NULL,
+                org TEXT NULL,
+                project TEXT NULL,
+                description TEXT NULL,
+                is_public INTEGER NOT NULL DEFAULT 0,
+                allow_overwrite INTEGER NOT NULL DEFAULT 0,
+                labels TEXT NOT NULL DEFAULT '[]',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE TABLE packages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                properties TEXT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (registry_id, name)
+            );
+            CREATE TABLE versions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+                version TEXT NOT NULL,
+                properties TEXT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (package_id, version)
+            );
+            CREATE TABLE files (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                path TEXT NOT NULL,
+                blob_digest TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                content_type TEXT NULL,
+                sha1 TEXT NULL,
+                md5 TEXT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (version_id, path)
+            );
+            CREATE INDEX ix_files_blob ON files(blob_digest);
+            CREATE TABLE blobs (
+                digest TEXT PRIMARY KEY,
+                size INTEGER NOT NULL,
+                sha1 TEXT NULL,
+                md5 TEXT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE TABLE metadata (
+                level TEXT NOT NULL,
+                owner_id INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (level, owner_id, key)
+            );
+            CREATE TABLE tokens (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                hash TEXT NOT NULL UNIQUE,
+                scope INTEGER NOT NULL,
+                registry_id INTEGER NULL REFERENCES registries(id) ON DELETE CASCADE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NULL,
+                last_used_at TEXT NULL
+            );
+            CREATE VIEW referenced_digests AS SELECT blob_digest AS digest FROM files;
+            """),
+    ];
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using Arca.Cli.Commands;
+
+namespace Arca.Cli;
+
+/// <summary>The `arca` command tree (PRODUCT.md "CLI"). Each command group lives in Commands/.</summary>
+public static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Arca: a self-hosted universal artifact registry and migration tool");
+        foreach (var option in GlobalOptions.All) root.Options.Add(option);
+        root.Subcommands.Add(ServeCommand.Create());
+        foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync();
+    }
+}

@@ -1,5 +1,6 @@
 using Arca.Server.Formats.Generic;
 using Arca.Server.Formats.Npm;
+using Arca.Server.Formats.PyPI;
 
 namespace Arca.Server.Formats;
 
@@ -10,5 +11,6 @@ public static class FormatModules
     [
         new GenericModule(),
         new NpmModule(),
+        new PyPIModule(),
     ];
 }

@@ -324,21 +324,27 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
     private async Task PutPackageAsync(HttpContext ctx, string registry, string name)
     {
         var reg = await access.RequireAsync(ctx, registry, TokenScope.Write, PackageTypes.Npm);
-        if (ctx.Request.ContentLength is { } declared && declared > MaxPublishJsonBytes)
-            throw ArcaException.TooLarge($"the publish document is larger than {MaxPublishJsonBytes} bytes");
-        var body = await ReadJsonBodyAsync(ctx, MaxPublishJsonBytes) as JsonObject
-                   ?? throw ArcaException.BadRequest("the body must be a JSON object (a packument)", "INVALID_BODY");
-        if (body["name"] is JsonValue bodyName && bodyName.TryGetValue<string>(out var n) && n != name)
-            throw ArcaException.BadRequest($"the package name in the body ('{NpmNames.Printable(n)}') does not match the URL ('{name}')", "NAME_MISMATCH");
-        if (body["_attachments"] is JsonObject { Count: > 0 } attachments)
-            await PublishAsync(ctx, reg, name, body, attachments);
-        else
-            await UpdateMetadataAsync(ctx, reg, name, body);
+        var maxTarball = options.MaxUploadBytes ?? long.MaxValue;
+        if (options.MaxUploadBytes is { } max && ctx.Request.ContentLength is { } declared && declared > max / 3 * 4 + 4 + MaxMetadataBytes)
+            throw ArcaException.TooLarge($"the publish document is larger than allowed (tarballs up to {max} bytes)");
+        var (body, attachment) = await new NpmPublishReader(MaxMetadataBytes, maxTarball).ReadAsync(ctx.Request.Body, ctx.RequestAborted);
+        await using (attachment)
+        {
+            if (body["name"] is JsonValue bodyName && bodyName.TryGetValue<string>(out var n) && n != name)
+                throw ArcaException.BadRequest($"the package name in the body ('{NpmNames.Printable(n)}') does not match the URL ('{name}')", "NAME_MISMATCH");
+            if (attachment is not null)
+                await PublishAsync(ctx, reg, name, body, attachment);
+            else if (body["_attachments"] is JsonObject { Count: > 0 })
+                throw ArcaException.BadRequest("the attachment has no data", "INVALID_BODY");
+            else
+                await UpdateMetadataAsync(ctx, reg, name, body);
+        }
     }
 
-    private long MaxPublishJsonBytes => options.MaxUploadBytes is { } max ? max / 3 * 4 + (1 << 20) : 512L << 20;
+    /// <summary>Everything of a publish but the tarball: manifest, dist-tags, readme.</summary>
+    private const long MaxMetadataBytes = 16 << 20;
 
-    private async Task PublishAsync(HttpContext ctx, Registry reg, string name, JsonObject body, JsonObject attachments)
+    private async Task PublishAsync(HttpContext ctx, Registry reg, string name, JsonObject body, NpmAttachment attachment)
     {
         var ct = ctx.RequestAborted;
         if (body["versions"] is not JsonObject { Count: 1 } versions)
@@ -348,46 +354,44 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
         if (manifestNode is not JsonObject manifest) throw ArcaException.BadRequest($"versions[{version}] must be an object", "INVALID_BODY");
         if (Str(manifest["name"]) != name || Str(manifest["version"]) != version)
             throw ArcaException.BadRequest($"the manifest of version {version} names {NpmNames.Printable(Str(manifest["name"]))}@{NpmNames.Printable(Str(manifest["version"]))}, not {name}@{version}", "NAME_MISMATCH");
-        if (attachments.Count != 1) throw ArcaException.BadRequest("a publish must contain exactly one attachment (the tarball)", "INVALID_BODY");
-        var (attachmentName, attachmentNode) = attachments.First();
-        if (attachmentName != $"{name}-{version}.tgz" && attachmentName != NpmNames.TarballFileName(name, version))
-            throw ArcaException.BadRequest($"the attachment '{NpmNames.Printable(attachmentName)}' does not match {name}@{version}", "NAME_MISMATCH");
+        if (body["_attachments"] is not JsonObject { Count: 1 })
+            throw ArcaException.BadRequest("a publish must contain exactly one attachment (the tarball)", "INVALID_BODY");
+        if (attachment.Name != $"{name}-{version}.tgz" && attachment.Name != NpmNames.TarballFileName(name, version))
+            throw ArcaException.BadRequest($"the attachment '{NpmNames.Printable(attachment.Name)}' does not match {name}@{version}", "NAME_MISMATCH");
 
         var pkg = await Store.GetPackageAsync(reg.Id, name, ct);
         var existing = pkg is null ? null : await Store.GetVersionAsync(pkg.Id, version, ct);
         if (existing is not null && !reg.AllowOverwrite)
             throw ArcaException.Conflict($"cannot publish over the previously published version {name}@{version}", "ALREADY_EXISTS");
 
-        byte[] tarball;
-        try { tarball = Convert.FromBase64String(Str((attachmentNode as JsonObject)?["data"]) ?? throw new FormatException("no data")); }
-        catch (FormatException) { throw ArcaException.BadRequest("the attachment data is not valid base64", "INVALID_TARBALL"); }
-        if ((attachmentNode as JsonObject)?["length"] is JsonValue lengthNode && lengthNode.TryGetValue<long>(out var length) && length != tarball.Length)
-            throw ArcaException.BadRequest($"the attachment is {tarball.Length} bytes, but its length says {length}", "INVALID_TARBALL");
-        if (options.MaxUploadBytes is { } max && tarball.Length > max)
-            throw ArcaException.TooLarge($"the tarball is larger than {max} bytes");
+        if (body["_attachments"]![attachment.Name]?["length"] is JsonValue lengthNode && lengthNode.TryGetValue<long>(out var length) && length != attachment.Length)
+            throw ArcaException.BadRequest($"the attachment is {attachment.Length} bytes, but its length says {length}", "INVALID_TARBALL");
 
         // The client's integrity (sha512) and shasum (sha1) must describe exactly these bytes.
         var dist = manifest["dist"] as JsonObject ?? new JsonObject();
-        var sha512 = SHA512.HashData(tarball);
-        var integrity = "sha512-" + Convert.ToBase64String(sha512);
+        var integrity = "sha512-" + Convert.ToBase64String(attachment.Sha512);
         if (Str(dist["integrity"]) is { Length: > 0 } claimed)
         {
             var sha512Claims = claimed.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(c => c.StartsWith("sha512-", StringComparison.Ordinal)).ToList();
             if (sha512Claims.Count > 0 && !sha512Claims.Contains(integrity))
                 throw ArcaException.BadRequest($"the tarball does not match dist.integrity (got {integrity})", "CHECKSUM_MISMATCH");
         }
-        var sha1 = Convert.ToHexStringLower(SHA1.HashData(tarball));
+        var sha1 = attachment.Sha1Hex;
         if (Str(dist["shasum"]) is { Length: > 0 } shasum && !shasum.Equals(sha1, StringComparison.OrdinalIgnoreCase))
             throw ArcaException.BadRequest($"the tarball does not match dist.shasum (got {sha1})", "CHECKSUM_MISMATCH");
 
-        var packed = await NpmTarball.ReadPackageJsonAsync(new MemoryStream(tarball, writable: false), ct);
+        JsonObject packed;
+        await using (var tgz = attachment.OpenRead())
+            packed = await NpmTarball.ReadPackageJsonAsync(tgz, ct);
         if (Str(packed["name"]) != name || Str(packed["version"]) != version)
             throw ArcaException.BadRequest($"package.json in the tarball says {NpmNames.Printable(Str(packed["name"]))}@{NpmNames.Printable(Str(packed["version"]))}, not {name}@{version}", "NAME_MISMATCH");
 
-        var blob = await artifacts.StoreBlobAsync(new MemoryStream(tarball, writable: false), new BlobWriteOptions
-        {
-            ComputeLegacyChecksums = true, ExpectedSha1 = sha1, ExpectedSize = tarball.Length, MaxSize = options.MaxUploadBytes,
-        }, ct);
+        BlobWriteResult blob;
+        await using (var tgz = attachment.OpenRead())
+            blob = await artifacts.StoreBlobAsync(tgz, new BlobWriteOptions
+            {
+                ComputeLegacyChecksums = true, ExpectedSha1 = sha1, ExpectedSize = attachment.Length, MaxSize = options.MaxUploadBytes,
+            }, ct);
 
         dist.Remove("tarball");
         dist["integrity"] = integrity;

@@ -36,6 +36,7 @@ public sealed class PyPIUpload(RegistryAccess access, ArtifactService artifacts,
         var reader = new MultipartReader(boundary, ctx.Request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
         BlobWriteResult? blob = null;
         string? fileName = null;
+        string? blake2 = null; // BLAKE2b-256 of the file part, computed while it streams
         var sections = 0;
         try
         {
@@ -64,13 +65,15 @@ public sealed class PyPIUpload(RegistryAccess access, ArtifactService artifacts,
                         if (blob is not null) throw ArcaException.BadRequest("only one file can be uploaded at a time", "INVALID_UPLOAD");
                         fileName = partFileName;
                         await RefuseEarlyAsync(reg, fields, fileName, ct);
-                        blob = await artifacts.StoreBlobAsync(section.Body, new BlobWriteOptions
+                        var blake = new Blake2b(32);
+                        blob = await artifacts.StoreBlobAsync(new Blake2bReadStream(section.Body, blake), new BlobWriteOptions
                         {
                             ComputeLegacyChecksums = true,
                             ExpectedSha256 = Hex(fields, "sha256_digest"),
                             ExpectedMd5 = Hex(fields, "md5_digest"),
                             MaxSize = options.MaxUploadBytes,
                         }, ct);
+                        blake2 = Convert.ToHexStringLower(blake.Finish());
                     }
                     else if (fieldName.Length > 0)
                     {
@@ -94,11 +97,11 @@ public sealed class PyPIUpload(RegistryAccess access, ArtifactService artifacts,
             }
             if (action != "file_upload") throw ArcaException.BadRequest($"unsupported :action '{PyPINames.Printable(action)}' (expected file_upload)", "INVALID_UPLOAD");
             if (blob is null || fileName is null) throw ArcaException.BadRequest("the upload has no 'content' file part", "INVALID_UPLOAD");
-            await CommitAsync(ctx, reg, fields, fileName, blob);
+            await CommitAsync(ctx, reg, fields, fileName, blob, blake2!);
         }
     }
 
-    private async Task CommitAsync(HttpContext ctx, Registry reg, Dictionary<string, string> fields, string fileName, BlobWriteResult blob)
+    private async Task CommitAsync(HttpContext ctx, Registry reg, Dictionary<string, string> fields, string fileName, BlobWriteResult blob, string blake2)
     {
         var ct = ctx.RequestAborted;
         var (project, version) = RequireNameAndVersion(fields);
@@ -107,6 +110,8 @@ public sealed class PyPIUpload(RegistryAccess access, ArtifactService artifacts,
             throw ArcaException.BadRequest($"sha256_digest does not match the uploaded file (got {blob.Sha256Hex})", "CHECKSUM_MISMATCH");
         if (Hex(fields, "md5_digest") is { } md5 && md5 != blob.Md5)
             throw ArcaException.BadRequest($"md5_digest does not match the uploaded file (got {blob.Md5})", "CHECKSUM_MISMATCH");
+        if (Hex(fields, "blake2_256_digest") is { } expectedBlake2 && expectedBlake2 != blake2)
+            throw ArcaException.BadRequest($"blake2_256_digest does not match the uploaded file (got {blake2})", "CHECKSUM_MISMATCH");
         var kind = PyPINames.ValidateFileName(fileName, project, version);
 
         IReadOnlyDictionary<string, string> metadata;

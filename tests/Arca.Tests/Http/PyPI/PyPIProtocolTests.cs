@@ -60,7 +60,7 @@ public sealed class PyPIProtocolTests : IAsyncLifetime
 
     /// <summary>The form twine sends: fields first, then the file part.</summary>
     private async Task<HttpResponseMessage> Upload(string name, string version, string fileName, byte[] content,
-        string? sha256 = null, string? md5 = null, HttpClient? client = null, string requiresPython = ">=3.8")
+        string? sha256 = null, string? md5 = null, HttpClient? client = null, string requiresPython = ">=3.8", string? blake2 = null)
     {
         using var form = new MultipartFormDataContent();
         void Field(string key, string value) => form.Add(new StringContent(value), key);
@@ -75,6 +75,7 @@ public sealed class PyPIProtocolTests : IAsyncLifetime
         Field("requires_python", requiresPython);
         Field("sha256_digest", sha256 ?? Convert.ToHexStringLower(SHA256.HashData(content)));
         Field("md5_digest", md5 ?? Convert.ToHexStringLower(MD5.HashData(content)));
+        if (blake2 is not null) Field("blake2_256_digest", blake2);
         var file = new ByteArrayContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(file, "content", fileName);
@@ -171,6 +172,7 @@ public sealed class PyPIProtocolTests : IAsyncLifetime
         var wheel = Wheel("bad-one", "1.0");
         await AssertRefused(await Upload("bad-one", "1.0", "bad_one-1.0-py3-none-any.whl", wheel, sha256: new string('a', 64)), HttpStatusCode.BadRequest, "sha256");
         await AssertRefused(await Upload("bad-one", "1.0", "bad_one-1.0-py3-none-any.whl", wheel, md5: new string('b', 32)), HttpStatusCode.BadRequest, "md5");
+        await AssertRefused(await Upload("bad-one", "1.0", "bad_one-1.0-py3-none-any.whl", wheel, blake2: new string('c', 64)), HttpStatusCode.BadRequest, "blake2_256_digest");
         var notZip = RandomNumberGenerator.GetBytes(4096);
         await AssertRefused(await Upload("bad-one", "1.0", "bad_one-1.0-py3-none-any.whl", notZip), HttpStatusCode.BadRequest, "not a valid zip archive");
         await AssertRefused(await Upload("bad-one", "1.0", "bad_one-1.0.tar.gz", notZip), HttpStatusCode.BadRequest, "not a valid gzip-compressed tar");

@@ -80,3 +80,19 @@ public sealed class NpmPublishReaderTests
         Assert.Equal(400, e.Status);
     }
 }
+
+public sealed class NpmPublishReaderEdgeTests
+{
+    [Theory]
+    [InlineData("{\"name\":\"p\",\"name\":\"q\"}")]
+    [InlineData("{\"versions\":{\"1.0.0\":{},\"1.0.0\":{}}}")]
+    [InlineData("{\"a\":1}}")]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    public async Task Malformed_documents_are_a_400(string json)
+    {
+        var e = await Assert.ThrowsAsync<Arca.Core.Model.ArcaException>(() =>
+            new Arca.Server.Formats.Npm.NpmPublishReader(1 << 20, 1 << 20).ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)), default));
+        Assert.Equal(400, e.Status);
+    }
+}

@@ -86,7 +86,6 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
 
     private async Task HandleSpecialAsync(HttpContext ctx, string registry, string[] s, string method)
     {
-        var route = string.Join('/', s.Skip(1).Take(2));
         if (s.Length == 2 && s[1] == "whoami" && HttpMethods.IsGet(method))
         {
             await access.RequireAsync(ctx, registry, TokenScope.Read, PackageTypes.Npm);
@@ -106,7 +105,7 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
             await LoginAsync(ctx, registry, s[2]["org.couchdb.user:".Length..]);
             return;
         }
-        if (route == "v1/search" && s.Length == 3 && HttpMethods.IsGet(method))
+        if (s.Length == 3 && s[1] == "v1" && s[2] == "search" && HttpMethods.IsGet(method))
         {
             await SearchAsync(ctx, registry);
             return;
@@ -136,12 +135,11 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
         var reg = await Store.GetRegistryAsync(registry, ctx.RequestAborted);
         if (reg is null || reg.PackageType != PackageTypes.Npm) throw ArcaException.NotFound($"npm registry '{registry}' not found", "REGISTRY_NOT_FOUND");
         var body = await ReadJsonBodyAsync(ctx, 64 * 1024);
-        var password = (body["password"] as JsonValue)?.TryGetValue<string>(out var p) == true ? p : null;
+        var password = Str((body as JsonObject)?["password"]);
         var principal = string.IsNullOrEmpty(password) ? null : await AuthenticationMiddleware.ResolveTokenAsync(Store, password, ctx.RequestAborted);
         // Arca has no npm user accounts: "logging in" means presenting an Arca token as the password.
-        if (principal is null || !AccessControl.CanRead(principal, reg) || !principal.IsAuthenticated)
+        if (principal is null || !principal.Has(TokenScope.Read, reg.Id))
             throw ArcaException.Unauthorized("login failed: use an Arca API token (with access to this registry) as the password");
-        ctx.Response.StatusCode = 201;
         await WriteJsonAsync(ctx, new JsonObject { ["ok"] = true, ["id"] = $"org.couchdb.user:{user}", ["token"] = password }, 201);
     }
 
@@ -557,7 +555,7 @@ public sealed class NpmHandler(RegistryAccess access, ArtifactService artifacts,
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw ArcaException.BadRequest("the request body is empty", "INVALID_BODY");
-        try { return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)); }
+        try { return NpmNames.ParseClientJson(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)); }
         catch (JsonException e) { throw ArcaException.BadRequest($"the body is not valid JSON: {e.Message}", "INVALID_BODY"); }
     }
 

@@ -27,6 +27,11 @@ public static partial class NpmNames
         return name;
     }
 
+    /// <summary>Parses client JSON strictly: duplicate property names are an error (they would otherwise surface as an
+    /// exception on first access, or let two readers see different values).</summary>
+    internal static System.Text.Json.Nodes.JsonNode? ParseClientJson(ReadOnlySpan<byte> utf8) =>
+        System.Text.Json.Nodes.JsonNode.Parse(utf8, documentOptions: new System.Text.Json.JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 64 });
+
     /// <summary>Client input echoed in an error message, with control characters neutralized.</summary>
     internal static string Printable(string? s) =>
         s is null ? "" : new string(s.Take(300).Select(c => char.IsControl(c) ? '?' : c).ToArray());

@@ -97,7 +97,7 @@ public sealed class NpmPublishReader
             JsonObject document;
             try
             {
-                document = JsonNode.Parse(_metadata.GetBuffer().AsSpan(0, (int)_metadata.Length)) as JsonObject
+                document = NpmNames.ParseClientJson(_metadata.GetBuffer().AsSpan(0, (int)_metadata.Length)) as JsonObject
                            ?? throw ArcaException.BadRequest("the body must be a JSON object (a packument)", "INVALID_BODY");
             }
             catch (JsonException e) { throw ArcaException.BadRequest($"the body is not valid JSON: {e.Message}", "INVALID_BODY"); }

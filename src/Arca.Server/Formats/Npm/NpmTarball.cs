@@ -30,7 +30,7 @@ public static class NpmTarball
                     if (entry.Length > MaxPackageJsonBytes) throw ArcaException.BadRequest("package.json in the tarball is too large", "INVALID_TARBALL");
                     var bytes = new byte[entry.Length];
                     await data.ReadExactlyAsync(bytes, ct);
-                    manifest = JsonNode.Parse(bytes) as JsonObject;
+                    manifest = NpmNames.ParseClientJson(bytes) as JsonObject;
                 }
             }
         }

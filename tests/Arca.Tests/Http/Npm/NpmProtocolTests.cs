@@ -232,4 +232,34 @@ public sealed class NpmProtocolTests : IAsyncLifetime
         Assert.True((await _server.Admin.DeleteAsync(Base + "-/package/tagged/dist-tags/next")).IsSuccessStatusCode);
         Assert.Null(JsonNode.Parse(await _server.Admin.GetStringAsync(Base + "-/package/tagged/dist-tags"))!["next"]);
     }
+
+    [Fact]
+    public async Task Unpublishing_needs_the_delete_scope_and_latest_follows_deletions()
+    {
+        (await Put("scoped-del", PublishBody("scoped-del", "1.0.0", Tarball("scoped-del", "1.0.0")))).EnsureSuccessStatusCode();
+        (await Put("scoped-del", PublishBody("scoped-del", "1.1.0", Tarball("scoped-del", "1.1.0")))).EnsureSuccessStatusCode();
+        var packument = JsonNode.Parse(await _server.Admin.GetStringAsync(Base + "scoped-del?write=true"))!.AsObject();
+        Assert.Equal("1.1.0", (string?)packument["dist-tags"]!["latest"]);
+
+        using var writer = _server.CreateClient(await _server.CreateTokenAsync("write", Registry));
+        var withoutNewest = packument.DeepClone().AsObject();
+        withoutNewest["versions"]!.AsObject().Remove("1.1.0");
+        await AssertNpmError(await Put($"scoped-del/-rev/{packument["_rev"]}", withoutNewest, writer), HttpStatusCode.Forbidden, "delete scope");
+        await AssertNpmError(await writer.DeleteAsync(Base + $"scoped-del/-rev/{packument["_rev"]}"), HttpStatusCode.Forbidden, "delete scope");
+
+        // Deleting the newest version through the management API moves latest back.
+        Assert.True((await _server.Admin.DeleteAsync($"api/v1/registries/{Registry}/version?package=scoped-del&version=1.1.0")).IsSuccessStatusCode);
+        var after = JsonNode.Parse(await _server.Admin.GetStringAsync(Base + "scoped-del"))!;
+        Assert.Equal("1.0.0", (string?)after["dist-tags"]!["latest"]);
+        Assert.Null(after["versions"]!["1.1.0"]);
+    }
+
+    [Fact]
+    public async Task Malformed_bodies_are_400_in_npm_form()
+    {
+        await AssertNpmError(await _server.Admin.PutAsync(Base + "broken", new StringContent("{\"name\":\"broken\",\"name\":\"x\"}", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "not valid JSON");
+        await AssertNpmError(await _server.Admin.PutAsync(Base + "broken", new StringContent("{\"name\":", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "truncated");
+        await AssertNpmError(await _server.Admin.PutAsync(Base + "-/user/org.couchdb.user:x", new StringContent("[1]", Encoding.UTF8, "application/json")), HttpStatusCode.Unauthorized, "login failed");
+        await AssertNpmError(await _server.Admin.GetAsync(Base + "Bad%20Name"), HttpStatusCode.BadRequest, "invalid npm package name");
+    }
 }

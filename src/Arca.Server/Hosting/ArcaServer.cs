@@ -4,6 +4,7 @@ using Arca.Core.Model;
 using Arca.Core.Storage;
 using Arca.Server.Api;
 using Arca.Server.Auth;
+using Arca.Server.Endpoints;
 using Arca.Server.Formats;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
@@ -52,6 +53,7 @@ public static class ArcaServer
         builder.Services.AddSingleton<ArtifactLifecycles>();
         builder.Services.AddSingleton<GarbageCollector>();
         builder.Services.AddHostedService<PeriodicGcService>();
+        EndpointApi.AddServices(builder.Services);
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1", StringComparison.Ordinal) == true);
 
         var modules = FormatModules.Create();
@@ -74,6 +76,7 @@ public static class ArcaServer
         RegistryEndpoints.Map(api);
         ArtifactEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        EndpointApi.Map(api);
         SystemEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json");
         foreach (var m in modules) m.MapEndpoints(app);

@@ -16,7 +16,8 @@ namespace Arca.Server.Hosting;
 /// <summary>Builds the server: storage from options, auth, management API, and every format module.</summary>
 public static class ArcaServer
 {
-    public static async Task<WebApplication> BuildAsync(ServerOptions options, string[]? args = null)
+    /// <param name="configureServices">Extra registrations applied last (tests, embedding hosts).</param>
+    public static async Task<WebApplication> BuildAsync(ServerOptions options, string[]? args = null, Action<IServiceCollection>? configureServices = null)
     {
         var dataDir = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDir);
@@ -59,6 +60,7 @@ public static class ArcaServer
         var modules = FormatModules.Create();
         builder.Services.AddSingleton<IEnumerable<IFormatModule>>(modules);
         foreach (var m in modules) m.AddServices(builder.Services);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
 

@@ -128,12 +128,33 @@ public static class EndpointCommands
 
     private static Command PingCommand()
     {
-        var name = NameArgument();
-        var cmd = new Command("ping", "Test the connection: exit 0 when the remote is reachable and the credentials work") { name };
+        var name = new Argument<string?>("name") { Description = "Saved endpoint to test (omit it to test --provider/--url before saving)", Arity = ArgumentArity.ZeroOrOne };
+        var provider = new Option<string?>("--provider") { Description = "Unsaved definition: remote kind" };
+        var url = new Option<string?>("--url") { Description = "Unsaved definition: remote URL" };
+        var credentials = new CredentialOptions();
+        var noVerify = new Option<bool>("--no-verify-cert") { Description = "Unsaved definition: do not verify the remote's TLS certificate" };
+        var cmd = new Command("ping", "Test the connection: exit 0 when the remote is reachable and the credentials work") { name, provider, url, noVerify };
+        credentials.AddTo(cmd);
         cmd.SetAction(Run.Action(async (parse, ctx, ct) =>
         {
             using var client = ctx.CreateClient();
-            var result = await client.PostAsync($"api/v1/endpoints/{ArcaApiClient.Q(parse.GetValue(name)!)}/ping", null, ct);
+            JsonElement result;
+            if (parse.GetValue(name) is { } saved)
+            {
+                if (parse.GetValue(provider) is not null || parse.GetValue(url) is not null)
+                    throw new CliUsageException("give either an endpoint name or --provider/--url, not both");
+                result = await client.PostAsync($"api/v1/endpoints/{ArcaApiClient.Q(saved)}/ping", null, ct);
+            }
+            else
+            {
+                if (parse.GetValue(provider) is null || parse.GetValue(url) is null)
+                    throw new CliUsageException("give an endpoint name, or --provider and --url to test an unsaved definition");
+                var (username, password) = credentials.Read(parse);
+                result = await client.PostAsync("api/v1/endpoints/ping", new
+                {
+                    provider = parse.GetValue(provider), url = parse.GetValue(url), username, password, verifyRemoteCert = !parse.GetValue(noVerify),
+                }, ct);
+            }
             PrintPing(ctx.Output, result);
             if (IsHealthy(result)) return 0;
             Console.Error.WriteLine($"error: {Reason(result)}");

@@ -39,8 +39,8 @@ public static class PingCodes
 /// Harbor-style Test Connection: GET the provider's health URL and judge reachability and authentication.
 /// Without credentials a 401/403 still proves the remote is there. With credentials, OCI registries go through their
 /// challenge (Bearer token flow or Basic); other formats get Basic (or Bearer for a password-only token) up front.
-/// Redirects are followed only within the same origin (scheme, host, port), at most 3 times, so credentials are never
-/// carried to another host.
+/// Redirects are followed only within the same origin (scheme, host, port) or from http to https on the same host, at most
+/// 3 times, so credentials are never carried to another host.
 /// </summary>
 public sealed class ConnectionTester(ILogger<ConnectionTester> logger)
 {
@@ -216,15 +216,19 @@ public sealed class ConnectionTester(ILogger<ConnectionTester> logger)
                 if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null) return (response, null);
                 var target = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(current, response.Headers.Location);
                 response.Dispose();
-                if (!SameOrigin(target, current))
+                if (!SameOrigin(target, current) && !IsUpgradeToTls(current, target))
                     return (null, Result(true, false, status,
-                        $"{current.GetLeftPart(UriPartial.Path)} redirects to another host ({target.GetLeftPart(UriPartial.Authority)}); not followed so that credentials stay with the endpoint's host",
+                        $"{current.GetLeftPart(UriPartial.Path)} redirects to another host or origin ({target.GetLeftPart(UriPartial.Authority)}); not followed so that credentials stay with the endpoint's host",
                         PingCodes.RedirectRefused));
                 if (hop + 1 >= MaxRedirects)
                     return (null, Result(true, false, status, $"too many redirects (more than {MaxRedirects}) from {url.GetLeftPart(UriPartial.Path)}", PingCodes.RedirectRefused));
                 current = target;
             }
         }
+
+        /// <summary>http://host → https://host: the same host, now with its identity checked by TLS, so still safe.</summary>
+        private static bool IsUpgradeToTls(Uri from, Uri to) =>
+            from.Scheme == "http" && to.Scheme == "https" && from.Host.Equals(to.Host, StringComparison.OrdinalIgnoreCase);
 
         private static bool SameOrigin(Uri a, Uri b) =>
             a.Scheme.Equals(b.Scheme, StringComparison.OrdinalIgnoreCase) && a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;

@@ -67,6 +67,13 @@ public sealed class EndpointCliTests : IAsyncLifetime
         Assert.Equal(1, ping.ExitCode);
         Assert.Contains("error: authentication failed (401)", ping.Stderr);
 
+        // Test before saving: the same answers for an unsaved definition.
+        var unsavedBad = await Arca("endpoint", "ping", "--provider", "docker-registry", "--url", _registry.Url, "--username", User, "--password", "nope");
+        Assert.Equal(1, unsavedBad.ExitCode);
+        Assert.Contains("authentication failed (401)", unsavedBad.Stderr);
+        (await EndpointCli.RunAsync(_server, ["endpoint", "ping", "--provider", "docker-registry", "--url", _registry.Url, "--username", User, "--password-stdin"],
+            stdin: Password)).AssertOk("unsaved ping with good credentials");
+
         // No credentials at all: reachable, but not authenticated.
         (await Arca("endpoint", "create", "hub-anon", "--provider", "docker-registry", "--url", _registry.Url, "--no-ping")).AssertOk("create anon");
         var anon = await Arca("endpoint", "ping", "hub-anon");

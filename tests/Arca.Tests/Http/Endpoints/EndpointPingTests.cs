@@ -195,3 +195,30 @@ public sealed class EndpointDeleteReferenceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await _server.Admin.DeleteAsync("api/v1/endpoints/unused")).StatusCode);
     }
 }
+
+/// <summary>A remote that accepts the connection but never answers is reported as a timeout (after ~10 s).</summary>
+public sealed class EndpointPingTimeoutTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Silent_remote_times_out()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start(); // the kernel completes handshakes into the backlog; nobody ever reads or answers
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            using var response = await _server.Admin.PostAsJsonAsync("api/v1/endpoints/ping", new { provider = "docker-registry", url = $"http://127.0.0.1:{port}" });
+            var ping = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(ping.GetProperty("reachable").GetBoolean());
+            Assert.Equal("timeout", ping.GetProperty("code").GetString());
+            Assert.Contains("timed out", ping.GetProperty("reason").GetString());
+            Assert.InRange(ping.GetProperty("durationMs").GetInt64(), 9_000, 30_000);
+        }
+        finally { listener.Stop(); }
+    }
+}

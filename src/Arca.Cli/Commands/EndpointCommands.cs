@@ -59,8 +59,8 @@ public static class EndpointCommands
             var result = await client.GetAsync("api/v1/endpoints", ct);
             ctx.Output.Print(result, result.GetProperty("items"),
                 ("NAME", e => Str(e, "name")), ("PROVIDER", e => Str(e, "provider")), ("URL", e => Str(e, "url")),
-                ("USERNAME", e => Str(e, "username")), ("CREDENTIALS", e => Bool(e, "hasCredentials") ? "yes" : "no"),
-                ("VERIFY CERT", e => Bool(e, "verifyRemoteCert") ? "yes" : "no"), ("DESCRIPTION", e => Str(e, "description")));
+                ("CREDENTIALS", e => !Bool(e, "hasCredentials") ? "none" : Str(e, "username") ?? "token"),
+                ("VERIFY", e => Bool(e, "verifyRemoteCert") ? "yes" : "no"), ("DESCRIPTION", e => Str(e, "description")));
             return 0;
         }));
         return cmd;

@@ -128,7 +128,10 @@ public sealed class ConnectionTester(ILogger<ConnectionTester> logger)
             using (response)
             {
                 var status = (int)response!.StatusCode;
-                if (IsSuccess(status)) return Success(status);
+                if (IsSuccess(status))
+                    return oci && _request.HasCredentials
+                        ? Result(true, true, status, "the registry allows anonymous access; the credentials were not needed", PingCodes.Ok)
+                        : Success(status);
                 if (status is 401 or 403)
                 {
                     if (!_request.HasCredentials)

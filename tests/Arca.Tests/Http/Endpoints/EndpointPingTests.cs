@@ -80,6 +80,15 @@ public sealed class EndpointPingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Open_registry_is_reachable_and_authenticated_with_or_without_credentials()
+    {
+        await using var open = await RegistryProcess.StartAsync();
+        AssertPing(await PostAsync("api/v1/endpoints/ping", new { provider = "docker-registry", url = open.Url }, HttpStatusCode.OK), true, true, "ok");
+        var withCredentials = await PostAsync("api/v1/endpoints/ping", new { provider = "docker-registry", url = open.Url, username = "any", password = "thing" }, HttpStatusCode.OK);
+        AssertPing(withCredentials, true, true, "ok", "anonymous access");
+    }
+
+    [Fact]
     public async Task Credentials_are_never_carried_to_another_host_by_a_redirect()
     {
         await using var elsewhere = await LoopbackHttpServer.StartAsync((ctx, _) => { ctx.Response.StatusCode = 200; return Task.CompletedTask; });

@@ -28,6 +28,18 @@ public sealed class RegistryProcess : IAsyncDisposable
 
     public static async Task<RegistryProcess> StartAsync(string? username = null, string? password = null, bool tls = false)
     {
+        // The free port may be taken by someone else before docker-registry binds it: then try another one.
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await StartOnceAsync(username, password, tls); }
+            catch (RegistryStartException) when (attempt < 3) { }
+        }
+    }
+
+    private sealed class RegistryStartException(string message) : Exception(message);
+
+    private static async Task<RegistryProcess> StartOnceAsync(string? username, string? password, bool tls)
+    {
         var registry = Proc.Tool("docker-registry");
         var dir = TempDir.Create("docker-registry");
         var port = FreePort();
@@ -112,7 +124,7 @@ public sealed class RegistryProcess : IAsyncDisposable
         string log;
         lock (_log) log = _log.ToString();
         await DisposeAsync();
-        throw new InvalidOperationException($"docker-registry did not start on {Url}:\n{log}");
+        throw new RegistryStartException($"docker-registry did not start on {Url}:\n{log}");
     }
 
     /// <summary>A port that was free a moment ago (the OS picks it).</summary>

@@ -12,6 +12,7 @@ public static class CliApp
         foreach (var option in GlobalOptions.All) root.Options.Add(option);
         root.Subcommands.Add(ServeCommand.Create());
         foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
+        root.Subcommands.Add(EndpointCommands.Create());
         // No response files: arguments such as npm's "@scope/name@1.0.0" start with '@' and must stay literal.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         return await parse.InvokeAsync();

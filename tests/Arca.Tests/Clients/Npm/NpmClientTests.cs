@@ -134,4 +134,42 @@ public sealed class NpmClientTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(consumer, "package.json"), "{ \"name\": \"c\", \"version\": \"0.0.0\", \"private\": true }");
         (await Npm(readOnly, consumer, "install", "dup-pkg@2.0.0", "--no-audit")).AssertOk("install with read token");
     }
+
+    /// <summary>`npm login` only prompts on a terminal: `script` gives it a pty, and a small driver answers each prompt
+    /// once it appears. The password is an Arca token; npm saves the token the server returns and whoami works.</summary>
+    [Fact]
+    public async Task Npm_login_with_a_token_as_password_then_whoami()
+    {
+        var npmrc = Path.Combine(_work, "npmrc-login");
+        File.WriteAllText(npmrc, "update-notifier=false\n");
+        var token = await _server.CreateTokenAsync("read", Registry, "login-user");
+        var transcript = Path.Combine(_work, "login.typescript");
+        var fifo = Path.Combine(_work, "login.fifo");
+        var driver = $$"""
+            set -e
+            rm -f '{{fifo}}' '{{transcript}}'
+            mkfifo '{{fifo}}'
+            script -qfec "npm login --auth-type=legacy --registry {{_registryUrl}} --userconfig '{{npmrc}}' --cache '{{_work}}/cache-login'" '{{transcript}}' < '{{fifo}}' > /dev/null &
+            pid=$!
+            exec 3> '{{fifo}}'
+            wait_for() { for i in $(seq 1 600); do grep -q "$1" '{{transcript}}' 2>/dev/null && return 0; sleep 0.1; done; echo "no prompt $1"; cat '{{transcript}}'; exit 1; }
+            wait_for 'Username:'
+            printf 'someone\r' >&3
+            wait_for 'Password:'
+            printf '%s\r' '{{token}}' >&3
+            wait $pid
+            """;
+        (await Proc.RunAsync(Proc.Tool("bash"), ["-c", driver], _work, new Dictionary<string, string?> { ["NO_COLOR"] = "1" }, TimeSpan.FromMinutes(2)))
+            .AssertOk($"npm login\n{(File.Exists(transcript) ? File.ReadAllText(transcript) : "")}");
+        Assert.Contains($":_authToken={token}", File.ReadAllText(npmrc));
+        var whoami = (await Npm(npmrc, _work, "whoami")).AssertOk("npm whoami after login");
+        Assert.Equal("login-user", whoami.Stdout.Trim());
+
+        // A password that is not an Arca token is refused.
+        File.WriteAllText(npmrc, "update-notifier=false\n");
+        var refused = await Proc.RunAsync(Proc.Tool("bash"), ["-c", driver.Replace(token, "not-a-token")], _work, new Dictionary<string, string?> { ["NO_COLOR"] = "1" }, TimeSpan.FromMinutes(2));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("E401", File.ReadAllText(transcript)); // npm got as far as sending the login and was refused
+        Assert.DoesNotContain("_authToken", File.ReadAllText(npmrc));
+    }
 }

@@ -140,6 +140,7 @@ public sealed class NpmClientTests : IAsyncLifetime
     [Fact]
     public async Task Npm_login_with_a_token_as_password_then_whoami()
     {
+        Proc.Tool("script"); // util-linux: gives npm the terminal it insists on for prompts
         var npmrc = Path.Combine(_work, "npmrc-login");
         File.WriteAllText(npmrc, "update-notifier=false\n");
         var token = await _server.CreateTokenAsync("read", Registry, "login-user");

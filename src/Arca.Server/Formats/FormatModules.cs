@@ -8,5 +8,6 @@ public static class FormatModules
     public static IReadOnlyList<IFormatModule> Create() =>
     [
         new GenericModule(),
+        new Maven.MavenModule(),
     ];
 }

@@ -9,5 +9,6 @@ public static class FormatModules
     [
         new GenericModule(),
         new Maven.MavenModule(),
+        new NuGet.NuGetModule(),
     ];
 }

@@ -126,7 +126,7 @@ public sealed class MavenModule : IFormatModule
 
         if (mp.Kind == MavenPathKind.ArtifactMetadata)
         {
-            var versions = await AllVersionsAsync(store, pkg.Id, ct);
+            var versions = await artifacts.ListAllVersionsAsync(pkg.Id, ct);
             if (versions.Count == 0) throw NotFound(path!);
             return Document(MavenMetadata.ForArtifact(mp.GroupId, mp.ArtifactId, versions), mp.ChecksumAlgorithm);
         }
@@ -176,17 +176,6 @@ public sealed class MavenModule : IFormatModule
             : Results.Text(Convert.ToHexStringLower(HashOf(checksumAlgorithm, xml)), "text/plain");
 
     // ---------------- helpers ----------------
-
-    internal static async Task<List<PackageVersion>> AllVersionsAsync(IMetadataStore store, long packageId, CancellationToken ct)
-    {
-        var all = new List<PackageVersion>();
-        for (var page = 1; ; page++)
-        {
-            var p = await store.ListVersionsAsync(packageId, new PageRequest(page, PageRequest.MaxPageSize), ct);
-            all.AddRange(p.Items);
-            if (p.Items.Count < PageRequest.MaxPageSize) return all;
-        }
-    }
 
     private static async Task<PackageFile?> FindFileAsync(IMetadataStore store, Registry reg, string package, string version, string fileName, CancellationToken ct)
     {

@@ -182,6 +182,7 @@ public sealed class NuGetModule : IFormatModule
             throw ArcaException.NotFound($"{file} not found", "FILE_NOT_FOUND");
         var stored = await artifacts.Store.GetFileAsync(ver.Id, wanted, ctx.RequestAborted) ?? throw ArcaException.NotFound($"{file} not found", "FILE_NOT_FOUND");
         var stream = await artifacts.OpenFileAsync(stored, ctx.RequestAborted);
+        ctx.Response.Headers["X-Checksum-Sha256"] = stored.Sha256;
         return Results.File(stream, stored.ContentType ?? "application/octet-stream", lastModified: stored.CreatedAt,
             entityTag: new EntityTagHeaderValue($"\"{stored.Sha256}\""), enableRangeProcessing: true);
     }

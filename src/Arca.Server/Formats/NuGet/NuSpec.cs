@@ -94,8 +94,18 @@ public sealed partial record NuSpec(
             if (entries.Count != 1) throw Invalid($"a package must contain exactly one .nuspec at its root (found {entries.Count})");
             var entry = entries[0];
             if (entry.Length > MaxBytes) throw Invalid($"the .nuspec is larger than {MaxBytes} bytes");
+            // Bounded read: the declared length of a crafted entry cannot be trusted.
             using var ms = new MemoryStream();
-            using (var s = entry.Open()) s.CopyTo(ms);
+            using (var s = entry.Open())
+            {
+                var buffer = new byte[16384];
+                int read;
+                while ((read = s.Read(buffer)) > 0)
+                {
+                    if (ms.Length + read > MaxBytes) throw Invalid($"the .nuspec is larger than {MaxBytes} bytes");
+                    ms.Write(buffer, 0, read);
+                }
+            }
             var bytes = ms.ToArray();
             ms.Position = 0;
             return (Parse(ms), bytes);

@@ -282,6 +282,8 @@ public sealed class NuGetModule : IFormatModule
             var page = await store.ListPackagesAsync(reg.Id, q.Length == 0 ? null : q, new PageRequest(pageNo, PageRequest.MaxPageSize), ct);
             foreach (var pkg in page.Items)
             {
+                // The store's search is a LIKE, where '_' is a wildcard; NuGet ids match by substring.
+                if (q.Length > 0 && !pkg.Name.Contains(q, StringComparison.Ordinal)) continue;
                 var visible = (await ListVersionsAsync(artifacts, reg, pkg.Name, ct))
                     .Where(v => v.Props.Listed && (prerelease || !v.Parsed.IsPrerelease)).ToList();
                 if (visible.Count == 0) continue;

@@ -70,6 +70,11 @@ public sealed class MavenHttpTests : IAsyncLifetime
         Assert.Equal("com.acme", meta.Root!.Element("groupId")!.Value);
         Assert.Equal(["1.0", "2.0-SNAPSHOT"], meta.Descendants("version").Select(v => v.Value));
 
+        var headMeta = await _server.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, Repo + "com/acme/dup/maven-metadata.xml"));
+        Assert.Equal(HttpStatusCode.OK, headMeta.StatusCode);
+        Assert.Empty(await headMeta.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, Repo + "com/acme/nope/maven-metadata.xml"))).StatusCode);
+
         var snap = XDocument.Parse(await _server.Admin.GetStringAsync(Repo + "com/acme/dup/2.0-SNAPSHOT/maven-metadata.xml"));
         Assert.Equal("20260101.111111", snap.Descendants("timestamp").Single().Value);
         Assert.Equal("2", snap.Descendants("buildNumber").Single().Value);

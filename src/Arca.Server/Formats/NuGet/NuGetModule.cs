@@ -4,6 +4,7 @@ using Arca.Core.Auth;
 using Arca.Core.Model;
 using Arca.Core.Storage;
 using Arca.Server.Api;
+using Arca.Server.Auth;
 using Arca.Server.Hosting;
 using Arca.Server.Services;
 using Microsoft.AspNetCore.WebUtilities;
@@ -73,10 +74,23 @@ public sealed class NuGetModule : IFormatModule
 
     // ---------------- service index ----------------
 
+    /// <summary>
+    /// The service index holds only URLs derived from the registry name, so anonymous callers get it even for a private
+    /// (or unknown: same answer, nothing revealed) registry. That is what lets `dotnet nuget push -s .../index.json -k TOKEN`
+    /// work without stored credentials: the index is fetched anonymously, the push then carries X-NuGet-ApiKey.
+    /// Every other resource still answers 401 with a Basic challenge.
+    /// </summary>
     private static async Task<IResult> ServiceIndexAsync(HttpContext ctx, string registry, RegistryAccess access)
     {
-        var reg = await access.RequireAsync(ctx, registry, TokenScope.Read, Type);
-        var root = Root(ctx, reg);
+        try
+        {
+            await access.RequireAsync(ctx, registry, TokenScope.Read, Type);
+        }
+        catch (ArcaException e) when (e.Status == 401 && !ctx.Principal().IsAuthenticated)
+        {
+            Core.Validation.Identifiers.ValidateRegistryName(registry);
+        }
+        var root = $"{ApiSupport.BaseUrl(ctx)}/pkg/{registry}/nuget";
         var resources = new List<object>
         {
             Resource($"{root}/v3-flatcontainer/", "PackageBaseAddress/3.0.0"),

@@ -48,8 +48,9 @@ public sealed class NuGetClientTests : IAsyncLifetime
         return path;
     }
 
-    private Task<ProcResult> PushAsync(string nupkg, string config) =>
-        Proc.RunAsync("dotnet", ["nuget", "push", nupkg, "-s", _source, "-k", _token, "--allow-insecure-connections", "--configfile", config],
+    /// <summary>Without <paramref name="config"/>: exactly `dotnet nuget push x.nupkg -s URL -k TOKEN`, no stored credentials.</summary>
+    private Task<ProcResult> PushAsync(string nupkg, string? config) =>
+        Proc.RunAsync("dotnet", ["nuget", "push", nupkg, "-s", _source, "-k", _token, "--allow-insecure-connections", .. (config is null ? Array.Empty<string>() : ["--configfile", config])],
             _work, NuGetTestPackages.Env(_work), TimeSpan.FromMinutes(3));
 
     [Fact]
@@ -58,8 +59,8 @@ public sealed class NuGetClientTests : IAsyncLifetime
         var basePkg = await NuGetTestPackages.PackAsync(_work, "Acme.Base", "1.0.0");
         var greeter = await NuGetTestPackages.PackAsync(_work, "Acme.Greeter", "1.2.0", "Acme.Base", "1.0.0");
         var config = WriteConfig(Path.Combine(_work, "push"));
-        (await PushAsync(basePkg, config)).AssertOk("dotnet nuget push Acme.Base");
-        (await PushAsync(greeter, config)).AssertOk("dotnet nuget push Acme.Greeter");
+        (await PushAsync(basePkg, null)).AssertOk("dotnet nuget push Acme.Base (API key only)");
+        (await PushAsync(greeter, config)).AssertOk("dotnet nuget push Acme.Greeter (with source credentials)");
 
         // A duplicate push fails with the 409 the client expects.
         var again = await PushAsync(greeter, config);

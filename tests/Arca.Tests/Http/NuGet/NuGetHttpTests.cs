@@ -154,7 +154,13 @@ public sealed class NuGetHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await PushAsync(Nupkg("Acme.Ro", "1.0.0"), reader)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync(Root + "v3-flatcontainer/acme.ro/index.json")).StatusCode);
 
-        var anon = await _server.Anonymous.GetAsync(Root + "index.json");
+        // The service index is anonymous (same for unknown registries, so nothing is revealed); everything else is 401.
+        var index = await _server.Anonymous.GetAsync(Root + "index.json");
+        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Anonymous.GetAsync("pkg/no-such-registry/nuget/index.json")).StatusCode);
+        await _server.CreateRegistryAsync("other", "NUGET");
+        Assert.Equal(HttpStatusCode.Forbidden, (await _server.CreateClient(await _server.CreateTokenAsync("read", "other")).GetAsync(Root + "index.json")).StatusCode);
+        var anon = await _server.Anonymous.GetAsync(Root + "v3-flatcontainer/acme.ro/index.json");
         Assert.Equal(HttpStatusCode.Unauthorized, anon.StatusCode);
         Assert.Equal("Basic", anon.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Contains("realm=", anon.Headers.WwwAuthenticate.Single().Parameter);

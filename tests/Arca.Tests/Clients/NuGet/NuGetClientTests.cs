@@ -85,5 +85,13 @@ public sealed class NuGetClientTests : IAsyncLifetime
         var restored = Path.Combine(env["NUGET_PACKAGES"]!, "acme.greeter", "1.2.0", "acme.greeter.1.2.0.nupkg");
         Assert.Equal(SHA512.HashData(File.ReadAllBytes(greeter)), SHA512.HashData(File.ReadAllBytes(restored)));
         Assert.True(File.Exists(Path.Combine(env["NUGET_PACKAGES"]!, "acme.base", "1.0.0", "acme.base.1.0.0.nupkg")));
+
+        // `dotnet nuget delete` unlists: hidden from search, still restorable. (delete has no --allow-insecure-connections;
+        // the consumer's nuget.config allows the http source.)
+        (await Proc.RunAsync("dotnet", ["nuget", "delete", "Acme.Greeter", "1.2.0", "-s", _source, "-k", _server.AdminToken, "--non-interactive"],
+            consumer, NuGetTestPackages.Env(_work), TimeSpan.FromMinutes(3))).AssertOk("dotnet nuget delete");
+        var search = await _server.Admin.GetStringAsync("pkg/nuget-local/nuget/query?q=acme.greeter");
+        Assert.Contains("\"totalHits\":0", search);
+        Assert.True((await _server.Admin.GetAsync("pkg/nuget-local/nuget/v3-flatcontainer/acme.greeter/1.2.0/acme.greeter.1.2.0.nupkg")).IsSuccessStatusCode);
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -189,5 +190,27 @@ public sealed class MavenHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, anon.StatusCode);
         Assert.StartsWith("Basic", anon.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync(Repo + "com/acme/ro/maven-metadata.xml")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Management_copy_and_delete_keep_the_generated_metadata_consistent()
+    {
+        await _server.CreateRegistryAsync("mvn-copy", "MAVEN", isPublic: true);
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync(Repo + "io/k/lib/1.0/lib-1.0.jar", Jar("1"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync(Repo + "io/k/lib/1.0/lib-1.0.pom", Encoding.UTF8.GetBytes(Pom("io.k", "lib", "1.0")))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync(Repo + "io/k/lib/1.1/lib-1.1.jar", Jar("2"))).StatusCode);
+
+        var copy = await _server.Admin.PostAsJsonAsync("api/v1/registries/mvn/copy", new { package = "io.k:lib", version = "1.0", destination = "mvn-copy" });
+        Assert.True(copy.IsSuccessStatusCode, await copy.Content.ReadAsStringAsync());
+        // The public copy is readable anonymously, with metadata generated for what it holds.
+        var meta = XDocument.Parse(await _server.Anonymous.GetStringAsync("pkg/mvn-copy/maven/io/k/lib/maven-metadata.xml"));
+        Assert.Equal(["1.0"], meta.Descendants("version").Select(v => v.Value));
+        Assert.Equal(Jar("1"), await _server.Anonymous.GetByteArrayAsync("pkg/mvn-copy/maven/io/k/lib/1.0/lib-1.0.jar"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _server.Anonymous.PutAsync("pkg/mvn-copy/maven/io/k/lib/2.0/lib-2.0.jar", new ByteArrayContent(Jar("3")))).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Admin.DeleteAsync("api/v1/registries/mvn/version?package=io.k:lib&version=1.1")).StatusCode);
+        var after = XDocument.Parse(await _server.Admin.GetStringAsync(Repo + "io/k/lib/maven-metadata.xml"));
+        Assert.Equal(["1.0"], after.Descendants("version").Select(v => v.Value));
+        Assert.Equal("1.0", after.Descendants("latest").Single().Value);
     }
 }

@@ -2,8 +2,8 @@ using Arca.Tests.Infrastructure;
 
 namespace Arca.Tests.Clients.NuGet;
 
-/// <summary>Builds real .nupkg files with `dotnet pack` of a tiny class library (restores offline from the local
-/// package folder: a plain class library needs no packages).</summary>
+/// <summary>Builds real .nupkg files with `dotnet pack` of a tiny class library; restore needs no network (sources: the
+/// local offline folder when present, and the folder of packages packed before).</summary>
 public static class NuGetTestPackages
 {
     public const string OfflineSource = "/opt/nuget/packages";
@@ -31,9 +31,11 @@ public static class NuGetTestPackages
         // Dependencies of a test package come from packages packed before it (the output folder).
         var output = Path.Combine(workDir, "nupkgs");
         Directory.CreateDirectory(output);
+        // A plain class library needs no packages; the machine's offline folder is added only where it exists.
+        var offline = Directory.Exists(OfflineSource) ? $"""<add key="offline" value="{OfflineSource}" />""" : "";
         File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
-            <configuration><packageSources><clear /><add key="offline" value="{OfflineSource}" /><add key="packed" value="{output}" /></packageSources></configuration>
+            <configuration><packageSources><clear />{offline}<add key="packed" value="{output}" /></packageSources></configuration>
             """);
         (await Proc.RunAsync("dotnet", ["pack", "-c", "Release", "-o", output, "--nologo"], project, Env(workDir), TimeSpan.FromMinutes(4)))
             .AssertOk($"dotnet pack {id} {version}");

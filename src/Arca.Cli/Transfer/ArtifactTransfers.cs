@@ -8,5 +8,7 @@ public static class ArtifactTransfers
         new GenericTransfer(),
         new NpmTransfer(),
         new PythonTransfer(),
+        new MavenTransfer(),
+        new NuGetTransfer(),
     ];
 }

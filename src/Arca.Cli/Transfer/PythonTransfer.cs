@@ -71,11 +71,8 @@ public sealed class PythonTransfer : IArtifactTransfer
         if (parts.Length != 3 || parts.Any(p => p.Length == 0))
             throw new CliUsageException($"expected <project>/<version>/<filename>, got '{reference}'");
         var url = ctx.FormatPath("python") + $"files/{Uri.EscapeDataString(parts[0])}/{Uri.EscapeDataString(parts[1])}/{Uri.EscapeDataString(parts[2])}";
-        // The server sends the stored sha256; VerifiedDownload checks the bytes against it.
-        using var head = await ctx.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), ct);
-        await EnsureSuccessAsync(head, ct);
-        var expected = head.Headers.TryGetValues("X-Checksum-Sha256", out var v) ? v.FirstOrDefault() : null;
-        var written = await VerifiedDownload.ToFileAsync(ctx, url, destination, parts[2], HashAlgorithmName.SHA256, expected, ct);
+        // The server sends the stored sha256 (X-Checksum-Sha256); VerifiedDownload checks the bytes against it.
+        var written = await VerifiedDownload.ToFileAsync(ctx, url, destination, parts[2], ct);
         ctx.Output.Info($"pulled {reference} -> {written}");
         return 0;
     }

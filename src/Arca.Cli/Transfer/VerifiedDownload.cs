@@ -3,26 +3,35 @@ using Arca.Client;
 
 namespace Arca.Cli.Transfer;
 
-/// <summary>Streams a download to a temporary file next to the destination, hashing as it goes, and moves it into
-/// place only when the hash matches what the index promised (so a failed pull never leaves a partial file).</summary>
-internal static class VerifiedDownload
+/// <summary>Streams a download to a temporary file next to the destination, checks its digest while writing, and only
+/// then moves it into place (so a failed pull never leaves a partial file).</summary>
+public static class VerifiedDownload
 {
-    /// <param name="expectedHex">Expected digest (hex) of <paramref name="algorithm"/>, or null to skip the check.</param>
-    public static async Task<string> ToFileAsync(TransferContext ctx, string url, string destination, string defaultFileName,
-        HashAlgorithmName algorithm, string? expectedHex, CancellationToken ct)
+    /// <summary>Checks the server's X-Checksum-Sha256 (when sent).</summary>
+    /// <returns>The path written (the destination, or destination/fileName when it is a directory).</returns>
+    public static Task<string> ToFileAsync(TransferContext ctx, string url, string destination, string fileName, CancellationToken ct) =>
+        DownloadAsync(ctx, url, destination, fileName, null, ct);
+
+    /// <summary>Checks a digest the caller knows from the format's index (e.g. npm's sha512 integrity).</summary>
+    public static Task<string> ToFileAsync(TransferContext ctx, string url, string destination, string fileName,
+        HashAlgorithmName algorithm, string? expectedHex, CancellationToken ct) =>
+        DownloadAsync(ctx, url, destination, fileName, (algorithm, expectedHex), ct);
+
+    private static async Task<string> DownloadAsync(TransferContext ctx, string url, string destination, string fileName,
+        (HashAlgorithmName Algorithm, string? Hex)? known, CancellationToken ct)
     {
         using var response = await ctx.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
         await ArcaApiClient.EnsureSuccessAsync(response, ct);
-        if (Directory.Exists(destination) || destination.EndsWith('/')) destination = Path.Combine(destination, defaultFileName);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(destination));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        var tmp = destination + ".arca-part";
+        if (Directory.Exists(destination)) destination = Path.Combine(destination, fileName);
+        var (algorithm, expected) = known
+            ?? (HashAlgorithmName.SHA256, response.Headers.TryGetValues("X-Checksum-Sha256", out var v) ? v.FirstOrDefault() : null);
         var total = response.Content.Headers.ContentLength ?? 0;
+        var tmp = destination + ".arca-part";
         try
         {
             await ctx.Output.ProgressAsync(async progress =>
             {
-                var report = progress.Start(Path.GetFileName(destination), total);
+                var report = progress.Start(fileName, total);
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 await using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                 using var hash = IncrementalHash.CreateHash(algorithm);
@@ -36,17 +45,16 @@ internal static class VerifiedDownload
                     report.Report(done += read);
                 }
                 var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                if (expectedHex is not null && !expectedHex.Equals(actual, StringComparison.OrdinalIgnoreCase))
-                    throw new IOException($"checksum mismatch for {url}: expected {algorithm.Name} {expectedHex}, received {actual}");
+                if (expected is not null && !expected.Equals(actual, StringComparison.OrdinalIgnoreCase))
+                    throw new IOException($"checksum mismatch for {fileName}: expected {algorithm.Name} {expected}, received {actual}");
                 return 0;
             });
+            File.Move(tmp, destination, overwrite: true);
         }
-        catch
+        finally
         {
-            File.Delete(tmp);
-            throw;
+            if (File.Exists(tmp)) File.Delete(tmp);
         }
-        File.Move(tmp, destination, overwrite: true);
         return destination;
     }
 }

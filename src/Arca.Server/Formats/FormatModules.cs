@@ -12,5 +12,7 @@ public static class FormatModules
         new GenericModule(),
         new NpmModule(),
         new PyPIModule(),
+        new Maven.MavenModule(),
+        new NuGet.NuGetModule(),
     ];
 }

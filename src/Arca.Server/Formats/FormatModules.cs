@@ -1,4 +1,5 @@
 using Arca.Server.Formats.Generic;
+using Arca.Server.Formats.Oci;
 
 namespace Arca.Server.Formats;
 
@@ -8,5 +9,6 @@ public static class FormatModules
     public static IReadOnlyList<IFormatModule> Create() =>
     [
         new GenericModule(),
+        new OciModule(),
     ];
 }

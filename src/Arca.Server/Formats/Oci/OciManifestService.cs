@@ -64,15 +64,18 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
 
         var parsed = Parse(bytes, contentType);
 
-        foreach (var blob in parsed.Blobs)
+        foreach (var (blob, declaredSize) in parsed.Blobs)
         {
-            var known = await artifacts.Blobs.GetSizeAsync(Digest.Parse(blob), ct) is not null
-                && (!requireLinkedBlobs || await oci.IsBlobLinkedAsync(registry.Id, repository, blob, ct));
-            if (!known) throw OciErrors.ManifestBlobUnknown(blob);
+            var size = await artifacts.Blobs.GetSizeAsync(Digest.Parse(blob), ct);
+            if (size is null || (requireLinkedBlobs && !await oci.IsBlobLinkedAsync(registry.Id, repository, blob, ct)))
+                throw OciErrors.ManifestBlobUnknown(blob);
+            if (size != declaredSize) throw OciErrors.SizeInvalid($"descriptor of {blob} says {declaredSize} bytes, the blob has {size}");
         }
-        foreach (var child in parsed.Children)
-            if (await oci.GetManifestAsync(registry.Id, repository, child, ct) is null)
-                throw OciErrors.ManifestBlobUnknown(child);
+        foreach (var (child, declaredSize) in parsed.Children)
+        {
+            var childManifest = await oci.GetManifestAsync(registry.Id, repository, child, ct) ?? throw OciErrors.ManifestBlobUnknown(child);
+            if (childManifest.Size != declaredSize) throw OciErrors.SizeInvalid($"descriptor of {child} says {declaredSize} bytes, the manifest has {childManifest.Size}");
+        }
 
         var existing = await oci.GetManifestAsync(registry.Id, repository, digest.ToString(), ct);
         var chart = parsed.ConfigMediaType == OciMediaTypes.HelmConfig && parsed.ConfigDigest is { } cfg
@@ -87,7 +90,7 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
             RegistryId = registry.Id,
             Repository = repository,
             Tag = tag,
-            References = [.. parsed.Blobs.Select(b => new OciReference(b, false)), .. parsed.Children.Select(c => new OciReference(c, true))],
+            References = [.. parsed.Blobs.Select(b => new OciReference(b.Digest, false)), .. parsed.Children.Select(c => new OciReference(c.Digest, true))],
             Manifest = new OciManifest
             {
                 Digest = stored.Digest.ToString(), MediaType = parsed.MediaType, ArtifactType = parsed.ArtifactType,
@@ -116,7 +119,7 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
     private sealed record Descriptor(string MediaType, string Digest, long Size, JsonElement? Platform, bool Foreign);
 
     internal sealed record ParsedManifest(string MediaType, string? ArtifactType, string? Subject, string? Annotations,
-        List<string> Blobs, List<string> Children, string? ConfigMediaType, string? ConfigDigest, long ConfigSize,
+        List<(string Digest, long Size)> Blobs, List<(string Digest, long Size)> Children, string? ConfigMediaType, string? ConfigDigest, long ConfigSize,
         List<(string MediaType, string Digest, long Size)> Layers, List<string> Platforms);
 
     internal static ParsedManifest Parse(byte[] bytes, string? contentType)
@@ -145,8 +148,8 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
             subject = ReadDescriptor(subj, "subject").Digest;
         var annotations = root.TryGetProperty("annotations", out var ann) && ann.ValueKind == JsonValueKind.Object ? ann.GetRawText() : null;
 
-        var blobs = new List<string>();
-        var children = new List<string>();
+        var blobs = new List<(string Digest, long Size)>();
+        var children = new List<(string Digest, long Size)>();
         var layers = new List<(string, string, long)>();
         var platforms = new List<string>();
         string? configMediaType = null, configDigest = null;
@@ -158,7 +161,7 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
             foreach (var item in list.EnumerateArray())
             {
                 var d = ReadDescriptor(item, "manifests[]");
-                if (!children.Contains(d.Digest)) children.Add(d.Digest);
+                if (!children.Any(x => x.Digest == d.Digest)) children.Add((d.Digest, d.Size));
                 if (d.Platform is { ValueKind: JsonValueKind.Object } p)
                 {
                     var os = p.TryGetProperty("os", out var o) ? o.GetString() : null;
@@ -176,7 +179,7 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
             configMediaType = c.MediaType;
             configDigest = c.Digest;
             configSize = c.Size;
-            blobs.Add(c.Digest);
+            blobs.Add((c.Digest, c.Size));
             if (root.TryGetProperty("layers", out var ls))
             {
                 if (ls.ValueKind != JsonValueKind.Array) throw OciErrors.ManifestInvalid("layers must be an array");
@@ -185,7 +188,7 @@ public sealed class OciManifestService(IOciMetadataStore oci, ArtifactService ar
                     var d = ReadDescriptor(item, "layers[]");
                     if (d.Foreign) continue; // non-distributable layers live elsewhere (urls)
                     layers.Add((d.MediaType, d.Digest, d.Size));
-                    if (!blobs.Contains(d.Digest)) blobs.Add(d.Digest);
+                    if (!blobs.Any(x => x.Digest == d.Digest)) blobs.Add((d.Digest, d.Size));
                 }
             }
             // Per the referrers rules, an image manifest without artifactType is typed by its config.

@@ -34,7 +34,6 @@ public sealed class OciModule : IFormatModule
 
     public void MapEndpoints(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v2", (HttpContext ctx) => Results.Redirect("/v2/", permanent: true)).ExcludeFromDescription();
         app.MapMethods("/v2/", [HttpMethods.Get, HttpMethods.Head], (HttpContext ctx, OciEndpoints e) => e.BaseAsync(ctx)).ExcludeFromDescription();
         app.MapGet("/v2/token", (HttpContext ctx, OciEndpoints e) => e.TokenAsync(ctx)).ExcludeFromDescription();
         app.MapGet("/v2/_catalog", (HttpContext ctx, OciEndpoints e) => e.CatalogAsync(ctx)).ExcludeFromDescription();

@@ -231,7 +231,14 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             return;
         }
         var stream = await artifacts.Blobs.OpenReadAsync(digest, ctx.RequestAborted) ?? throw OciErrors.BlobUnknown(key);
-        // Range requests are answered by the file result (206 with Content-Range).
+        // Range requests are answered by the file result (206 with Content-Range). A blob on local disk is sent
+        // with the OS's file transmission instead of a user-space copy loop.
+        if (stream is FileStream { Name: var path } && Path.IsPathRooted(path))
+        {
+            await stream.DisposeAsync();
+            await Results.File(path, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(ctx);
+            return;
+        }
         await Results.File(stream, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(ctx);
     }
 
@@ -357,8 +364,19 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         var digest = ParseDigest(ctx.Request.Query["digest"].FirstOrDefault());
         var upload = await ResumeAsync(ctx, route.Argument!);
         await using var session = upload;
-        if (ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
-            await AppendChunkAsync(ctx, route, upload);
+        var hasBody = ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0;
+        if (hasBody && upload.Size == 0 && ctx.Request.Headers.ContentRange.Count == 0)
+        {
+            // POST then one PUT with the whole blob (what docker and skopeo do): hash while writing, in one pass.
+            var whole = await artifacts.StoreBlobAsync(ctx.Request.Body, new BlobWriteOptions
+            {
+                Expected = digest, ExpectedSize = ctx.Request.ContentLength, MaxSize = options.MaxUploadBytes,
+            }, ctx.RequestAborted);
+            await upload.CancelAsync(ctx.RequestAborted);
+            await BlobCreatedAsync(ctx, reg, route, whole.Digest);
+            return;
+        }
+        if (hasBody) await AppendChunkAsync(ctx, route, upload);
         var stored = await upload.CommitAsync(digest, ctx.RequestAborted);
         await artifacts.Store.RecordBlobAsync(new BlobRecord(stored.Digest.ToString(), stored.Size, null, null, DateTimeOffset.UtcNow), ctx.RequestAborted);
         await BlobCreatedAsync(ctx, reg, route, stored.Digest);

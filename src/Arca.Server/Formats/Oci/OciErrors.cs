@@ -53,7 +53,13 @@ public static class OciErrors
     {
         if (ctx.Response.HasStarted) { ctx.Abort(); return; }
         var (status, code) = Translate(error);
+        // A 416 tells the client where the upload stands (Location, Range), so those headers survive the reset.
+        var kept = status == 416
+            ? new[] { "Location", "Range", "Docker-Upload-UUID" }.Where(h => ctx.Response.Headers.ContainsKey(h))
+                .ToDictionary(h => h, h => ctx.Response.Headers[h])
+            : [];
         ctx.Response.Clear();
+        foreach (var (name, value) in kept) ctx.Response.Headers[name] = value;
         ctx.Response.StatusCode = status;
         ctx.Response.Headers["Docker-Distribution-API-Version"] = "registry/2.0";
         if (status == 401) ctx.Response.Headers.WWWAuthenticate = Challenge(ctx);

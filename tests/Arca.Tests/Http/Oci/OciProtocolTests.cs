@@ -96,6 +96,7 @@ public sealed class OciProtocolTests : IAsyncLifetime
         // A chunk that does not continue the upload is refused with 416.
         var outOfOrder = await Admin.PatchAsync(location, Bytes(big[..10], "5-14"));
         await OciHttp.AssertErrorAsync(outOfOrder, HttpStatusCode.RequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID");
+        Assert.Equal("0-39999", outOfOrder.Headers.GetValues("Range").Single());
         var p2 = await Admin.PatchAsync(location, Bytes(big[40_000..], "40000-69999"));
         Assert.Equal("0-69999", p2.Headers.GetValues("Range").Single());
         var close = await Admin.PutAsync($"{location}?digest={bigDigest}", null);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Arca.Core.Auth;
@@ -239,14 +238,17 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             r.ContentType = "application/octet-stream";
             r.ContentLength = stream.Length;
             r.Headers.AcceptRanges = "bytes";
-            var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
-            try
+            // Read straight into the response pipe's buffers: no intermediate copy.
+            var writer = r.BodyWriter;
+            while (true)
             {
-                int read;
-                while ((read = await stream.ReadAsync(buffer, ctx.RequestAborted)) > 0)
-                    await r.Body.WriteAsync(buffer.AsMemory(0, read), ctx.RequestAborted);
+                var memory = writer.GetMemory(256 * 1024);
+                var read = await stream.ReadAsync(memory, ctx.RequestAborted);
+                if (read == 0) break;
+                writer.Advance(read);
+                var flushed = await writer.FlushAsync(ctx.RequestAborted);
+                if (flushed.IsCanceled || flushed.IsCompleted) break;
             }
-            finally { ArrayPool<byte>.Shared.Return(buffer); }
             return;
         }
         // Range requests are answered by the file result (206 with Content-Range).

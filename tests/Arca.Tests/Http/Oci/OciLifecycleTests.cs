@@ -116,4 +116,20 @@ public sealed class OciLifecycleTests : IAsyncLifetime
         var packages = JsonNode.Parse(await _server.Admin.GetStringAsync("api/v1/registries/prod/packages"))!["items"]!.AsArray();
         Assert.Contains(packages, p => p!["name"]?.GetValue<string>() == "copy/app" || p!["package"]?.GetValue<string>() == "copy/app");
     }
+
+    [Fact]
+    public async Task Deleting_a_registry_removes_its_images_and_their_blobs_become_garbage()
+    {
+        await _server.CreateRegistryAsync("doomed", "DOCKER");
+        var image = Image("linux", "amd64", "doomed image");
+        await _oci.PushImageAsync("doomed/app", "v1", image.Manifest, image.Config, image.Layer);
+        var delete = await _server.Admin.DeleteAsync("api/v1/registries/doomed");
+        Assert.True(delete.IsSuccessStatusCode, await delete.Content.ReadAsStringAsync());
+        await _server.CreateRegistryAsync("doomed", "DOCKER");
+        await OciHttp.AssertErrorAsync(await _server.Admin.GetAsync("v2/doomed/app/tags/list"), HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        await OciHttp.AssertErrorAsync(await _server.Admin.GetAsync($"v2/doomed/app/blobs/{image.Layer.Digest}"), HttpStatusCode.NotFound, "BLOB_UNKNOWN");
+        await GcAsync();
+        Assert.False(File.Exists(BlobFile(image.Layer)));
+        Assert.False(File.Exists(BlobFile(image.Manifest)));
+    }
 }

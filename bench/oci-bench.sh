@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Arca vs Debian's docker-registry (CNCF distribution) on this machine, OCI distribution API only.
+# Note: Arca fsyncs every blob before making it visible; docker-registry does not.
 # Prints for both and as a ratio (arca / docker-registry): push and pull of one 1 GiB blob (curl, streamed POST+PUT),
 # push of 1000 small blobs (one keep-alive connection, POST+PUT each), manifest GET req/s and p99 under wrk,
 # and each server's peak RSS. Not a CI test. Usage: bench/oci-bench.sh [--big-mib N] [--small N] [--wrk-seconds N]

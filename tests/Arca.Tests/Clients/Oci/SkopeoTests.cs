@@ -121,6 +121,12 @@ public sealed class SkopeoTests : IAsyncLifetime
         var tgz = files.Single(f => f!["path"]!.GetValue<string>() == "mychart-0.1.0.tgz")!;
         Assert.Equal(chart.Digest[7..], tgz["sha256"]!.GetValue<string>());
 
+        // `arca artifact list` shows the chart by name and version.
+        var packagesTable = (await ArcaCli.RunAsync(_server, "artifact", "list", "--registry", "charts")).AssertOk("arca artifact list").Stdout;
+        Assert.Contains("mychart", packagesTable);
+        var versionsTable = (await ArcaCli.RunAsync(_server, "artifact", "list", "--registry", "charts", "--package", "mychart")).AssertOk("arca artifact list --package").Stdout;
+        Assert.Contains("0.1.0", versionsTable);
+
         var back = (await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", Creds, Ref("charts/mychart:0.1.0"))).AssertOk("inspect chart");
         Assert.Equal(Encoding.UTF8.GetString(manifest.Bytes), back.Stdout.TrimEnd('\n'));
     }

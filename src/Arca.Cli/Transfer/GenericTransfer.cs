@@ -86,34 +86,7 @@ public sealed class GenericTransfer : IArtifactTransfer
         if (parts.Length < 3 || parts.Any(p => p.Length == 0))
             throw new CliUsageException($"expected <package>/<version>/<file path>, got '{reference}'");
         var url = ctx.FormatPath("generic") + $"{Uri.EscapeDataString(parts[0])}/{Uri.EscapeDataString(parts[1])}/{EscapePath(parts[2])}";
-        using var response = await ctx.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-        await ArcaApiClient.EnsureSuccessAsync(response, ct);
-        if (Directory.Exists(destination)) destination = Path.Combine(destination, Path.GetFileName(parts[2]));
-        var expected = response.Headers.TryGetValues("X-Checksum-Sha256", out var v) ? v.FirstOrDefault() : null;
-        var total = response.Content.Headers.ContentLength ?? 0;
-        var tmp = destination + ".arca-part";
-        string actual;
-        await ctx.Output.ProgressAsync(async progress =>
-        {
-            var report = progress.Start(Path.GetFileName(destination), total);
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
-            await using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[128 * 1024];
-            long done = 0;
-            int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                report.Report(done += read);
-            }
-            actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (expected is not null && !expected.Equals(actual, StringComparison.OrdinalIgnoreCase))
-                throw new IOException($"checksum mismatch for {reference}: server says {expected}, received {actual}");
-            return 0;
-        });
-        File.Move(tmp, destination, overwrite: true);
+        destination = await VerifiedDownload.ToFileAsync(ctx, url, destination, Path.GetFileName(parts[2]), ct);
         ctx.Output.Info($"pulled {reference} -> {destination}");
         return 0;
     }

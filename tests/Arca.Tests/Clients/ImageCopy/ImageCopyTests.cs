@@ -84,4 +84,84 @@ public sealed class ImageCopyTests : IAsyncLifetime
         Assert.NotEmpty(_b.Requests()); // the log is really captured (HEADs of the re-run)
         await AssertFullCopyAsync(_image, _b, "mirror/app", "1.0");
     }
+
+    [Fact]
+    public async Task Differing_tag_is_a_conflict_without_overwrite_and_replaced_with_it()
+    {
+        var other = OciTestImage.Create("1.0", "other-" + Guid.NewGuid().ToString("N"), largeLayerBytes: 64 * 1024);
+        try
+        {
+            await other.PushWithSkopeoAsync(_b, "mirror/app");
+            _b.ClearLog();
+            var conflict = await Arca("image", "copy", "--src-insecure", "--dest-insecure",
+                $"{_a.HostPort}/team/app:1.0", $"{_b.HostPort}/mirror/app:1.0");
+            Assert.Equal(1, conflict.ExitCode);
+            Assert.Contains("--overwrite", conflict.Stderr);
+            Assert.Equal(other.IndexDigest, await OciTestImage.RemoteManifestDigestAsync(_b, "mirror/app", "1.0"));
+            Assert.Null(await OciTestImage.RemoteManifestDigestAsync(_b, "mirror/app", _image.PlatformManifestDigests[0]));
+            Assert.DoesNotContain(_b.Requests(), r => r.Method is "PUT" or "PATCH" or "POST");
+
+            var overwrite = await Arca("image", "copy", "--src-insecure", "--dest-insecure", "--overwrite", "--format", "json",
+                $"{_a.HostPort}/team/app:1.0", $"{_b.HostPort}/mirror/app:1.0");
+            overwrite.AssertOk("image copy --overwrite");
+            Assert.Equal("overwritten", Summary(overwrite).GetProperty("images")[0].GetProperty("status").GetString());
+            await AssertFullCopyAsync(_image, _b, "mirror/app", "1.0");
+        }
+        finally { TempDir.TryDelete(other.LayoutDir); }
+    }
+
+    [Fact]
+    public async Task Platform_copies_one_manifest_and_no_referrers_skips_them()
+    {
+        var result = await Arca("image", "copy", "--src-insecure", "--dest-insecure", "--platform", "linux/arm64", "--no-referrers", "--format", "json",
+            $"{_a.HostPort}/team/app:1.0", $"{_b.HostPort}/arm/app:1.0");
+        result.AssertOk("image copy --platform");
+        Assert.Equal(_image.PlatformManifestDigests[1], await OciTestImage.RemoteManifestDigestAsync(_b, "arm/app", "1.0"));
+        Assert.Null(await OciTestImage.RemoteManifestDigestAsync(_b, "arm/app", _image.PlatformManifestDigests[0]));
+        Assert.Null(await OciTestImage.RemoteManifestDigestAsync(_b, "arm/app", _image.ReferrerDigest));
+        var summary = Summary(result);
+        Assert.Equal(3, summary.GetProperty("blobsCopied").GetInt64()); // shared base layer, arm64 layer, arm64 config
+        Assert.Equal(0, summary.GetProperty("referrersCopied").GetInt64());
+    }
+
+    [Fact]
+    public async Task All_tags_copies_the_repository_and_same_registry_copies_mount_blobs()
+    {
+        (await Proc.RunAsync(Proc.Tool("skopeo"),
+            ["copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
+             $"docker://{_a.HostPort}/team/app:1.0", $"docker://{_a.HostPort}/team/app:latest"], env: OciTestImage.SkopeoEnv())).AssertOk("skopeo tag latest");
+
+        var all = await Arca("image", "copy", "--src-insecure", "--dest-insecure", "--all-tags", "--format", "json",
+            $"{_a.HostPort}/team/app", $"{_b.HostPort}/all/app");
+        all.AssertOk("image copy --all-tags");
+        var images = Summary(all).GetProperty("images").EnumerateArray().Select(i => i.GetProperty("destination").GetString()).ToList();
+        Assert.Equal(2, images.Count); // 1.0 and latest; the fallback tag travels as a referrer, not as a tag
+        await AssertFullCopyAsync(_image, _b, "all/app", "1.0");
+        Assert.Equal(_image.IndexDigest, await OciTestImage.RemoteManifestDigestAsync(_b, "all/app", "latest"));
+
+        // Within one registry, blobs are mounted from the source repository instead of transferred.
+        _a.ClearLog();
+        var mount = await Arca("image", "copy", "--src-insecure", "--dest-insecure", "--format", "json",
+            $"{_a.HostPort}/team/app:1.0", $"{_a.HostPort}/other/app:1.0");
+        mount.AssertOk("same-registry copy");
+        var summary = Summary(mount);
+        Assert.Equal(_image.Blobs.Count, summary.GetProperty("blobsMounted").GetInt64());
+        Assert.Equal(0, summary.GetProperty("bytesCopied").GetInt64());
+        Assert.Contains(_a.Requests(), r => r.Method == "POST" && r.Uri.Contains("mount=", StringComparison.Ordinal));
+        Assert.Equal(0, _a.BlobUploadRequestCount());
+        await AssertFullCopyAsync(_image, _a, "other/app", "1.0");
+    }
+
+    [Fact]
+    public async Task Missing_source_and_bad_reference_fail_clearly()
+    {
+        var missing = await Arca("image", "copy", "--src-insecure", "--dest-insecure", $"{_a.HostPort}/team/app:nope", $"{_b.HostPort}/x/app:1");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("not found", missing.Stderr);
+        var bad = await Arca("image", "copy", $"{_a.HostPort}/Team/App:1", $"{_b.HostPort}/x/app:1");
+        Assert.Equal(2, bad.ExitCode);
+        var closed = await Arca("image", "copy", "--src-insecure", $"127.0.0.1:{DockerRegistryServer.FreePort()}/a/b:1", $"{_b.HostPort}/x/app:1");
+        Assert.Equal(1, closed.ExitCode);
+        Assert.Contains("cannot reach", closed.Stderr);
+    }
 }

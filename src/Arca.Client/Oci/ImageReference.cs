@@ -38,6 +38,12 @@ public sealed partial record ImageReference(string Registry, string Repository, 
     public static bool IsValidRepository(string repository) => repository.Length <= 255 && RepositoryPattern().IsMatch(repository);
     public static bool IsValidTag(string tag) => TagPattern().IsMatch(tag);
 
+    /// <summary>Registered algorithms (sha256, sha512) must have their exact hex length; others the spec's general grammar.</summary>
+    public static bool IsValidDigest(string digest) =>
+        digest.StartsWith("sha256:", StringComparison.Ordinal) || digest.StartsWith("sha512:", StringComparison.Ordinal)
+            ? Arca.Core.Model.Digest.TryParse(digest, out _)
+            : DigestPattern().IsMatch(digest);
+
     public static ImageReference Parse(string value) =>
         TryParse(value, out var reference, out var error) ? reference : throw new FormatException(error);
 
@@ -56,7 +62,7 @@ public sealed partial record ImageReference(string Registry, string Repository, 
         {
             digest = rest[(at + 1)..];
             rest = rest[..at];
-            if (!DigestPattern().IsMatch(digest)) { error = $"invalid digest '{digest}' in '{value}'"; return false; }
+            if (!IsValidDigest(digest)) { error = $"invalid digest '{digest}' in '{value}'"; return false; }
         }
 
         string? tag = null;

@@ -19,17 +19,19 @@ public sealed partial class DockerRegistryServer : IAsyncDisposable
     public int Port { get; }
     /// <summary>host:port for image references.</summary>
     public string HostPort => $"127.0.0.1:{Port}";
-    public string BaseUrl => $"http://{HostPort}";
+    public bool Tls { get; }
+    public string BaseUrl => $"{(Tls ? "https" : "http")}://{HostPort}";
     public string? Username { get; }
     public string? Password { get; }
 
-    private DockerRegistryServer(Process process, string dir, int port, string? username, string? password)
+    private DockerRegistryServer(Process process, string dir, int port, string? username, string? password, bool tls)
     {
-        _process = process; Dir = dir; Port = port; Username = username; Password = password;
+        _process = process; Dir = dir; Port = port; Username = username; Password = password; Tls = tls;
     }
 
     /// <param name="username">With a user name, the registry requires Basic auth (htpasswd, bcrypt).</param>
-    public static async Task<DockerRegistryServer> StartAsync(string? username = null, string? password = null)
+    /// <param name="tls">Serve HTTPS with a fresh self-signed certificate (SAN IP:127.0.0.1).</param>
+    public static async Task<DockerRegistryServer> StartAsync(string? username = null, string? password = null, bool tls = false)
     {
         var binary = Proc.Tool("docker-registry");
         var dir = TempDir.Create("docker-registry");
@@ -42,6 +44,15 @@ public sealed partial class DockerRegistryServer : IAsyncDisposable
             (await Proc.RunAsync(Proc.Tool("htpasswd"), ["-Bbc", htpasswd, username, password ?? ""])).AssertOk("htpasswd");
             auth = $"auth:\n  htpasswd:\n    realm: test-registry\n    path: {htpasswd}\n";
         }
+        var tlsConfig = "";
+        if (tls)
+        {
+            var cert = Path.Combine(dir, "cert.pem");
+            var key = Path.Combine(dir, "key.pem");
+            (await Proc.RunAsync(Proc.Tool("openssl"), ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])).AssertOk("openssl self-signed certificate");
+            tlsConfig = $"  tls:\n    certificate: {cert}\n    key: {key}\n";
+        }
         for (var attempt = 0; ; attempt++)
         {
             var port = FreePort();
@@ -50,13 +61,13 @@ public sealed partial class DockerRegistryServer : IAsyncDisposable
                 "version: 0.1\n" +
                 "log:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: true\n" +
                 $"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n" +
-                $"http:\n  addr: 127.0.0.1:{port}\n  secret: test-secret\n" + auth);
+                $"http:\n  addr: 127.0.0.1:{port}\n  secret: test-secret\n" + tlsConfig + auth);
             var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add("serve");
             psi.ArgumentList.Add(config);
             psi.Environment["OTEL_TRACES_EXPORTER"] = "none";
             var process = Process.Start(psi)!;
-            var server = new DockerRegistryServer(process, dir, port, username, password);
+            var server = new DockerRegistryServer(process, dir, port, username, password, tls);
             process.OutputDataReceived += (_, e) => server.Append(e.Data);
             process.ErrorDataReceived += (_, e) => server.Append(e.Data);
             process.BeginOutputReadLine();
@@ -78,7 +89,8 @@ public sealed partial class DockerRegistryServer : IAsyncDisposable
 
     private async Task<bool> WaitReadyAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 100; i++)
         {
             if (_process.HasExited) return false;

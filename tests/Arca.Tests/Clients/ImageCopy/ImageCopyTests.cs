@@ -164,4 +164,25 @@ public sealed class ImageCopyTests : IAsyncLifetime
         Assert.Equal(1, closed.ExitCode);
         Assert.Contains("cannot reach", closed.Stderr);
     }
+
+    [Fact]
+    public async Task Referrers_of_referrers_are_copied_recursively()
+    {
+        var signed = OciTestImage.Create("1.0", "signed-" + Guid.NewGuid().ToString("N"), largeLayerBytes: 4096, withSignature: true);
+        try
+        {
+            await signed.PushWithSkopeoAsync(_a, "signed/app");
+            var result = await Arca("image", "copy", "--src-insecure", "--dest-insecure", "--format", "json",
+                $"{_a.HostPort}/signed/app:1.0", $"{_b.HostPort}/signed/app:1.0");
+            result.AssertOk("copy signed image");
+            Assert.Equal(2, Summary(result).GetProperty("referrersCopied").GetInt64());
+            await AssertFullCopyAsync(signed, _b, "signed/app", "1.0");
+            Assert.Equal(signed.SignatureDigest, await OciTestImage.RemoteManifestDigestAsync(_b, "signed/app", signed.SignatureDigest!));
+            var fallback = await Proc.RunAsync(Proc.Tool("skopeo"),
+                ["inspect", "--raw", "--tls-verify=false", $"docker://{_b.HostPort}/signed/app:{signed.ReferrerDigest.Replace(':', '-')}"], env: OciTestImage.SkopeoEnv());
+            fallback.AssertOk("signature fallback tag");
+            Assert.Equal(signed.SignatureDigest, JsonDocument.Parse(fallback.Stdout).RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString());
+        }
+        finally { TempDir.TryDelete(signed.LayoutDir); }
+    }
 }

@@ -18,6 +18,10 @@ public sealed class OciTestImage
     public string IndexDigest { get; private set; } = "";
     public string ReferrerDigest { get; private set; } = "";
     public string FallbackIndexDigest { get; private set; } = "";
+    /// <summary>A signature whose subject is the SBOM referrer (a referrer of a referrer), when created with one.</summary>
+    public string? SignatureDigest { get; private set; }
+    public string? SignatureFallbackIndexDigest { get; private set; }
+    public const string SignatureArtifactType = "application/vnd.example.signature.v1+json";
     public List<string> PlatformManifestDigests { get; } = [];
     /// <summary>Every distinct blob of the image and its referrer (layers, configs, the SBOM and the empty config).</summary>
     public List<(string Digest, long Size)> Blobs { get; } = [];
@@ -31,11 +35,36 @@ public sealed class OciTestImage
     private OciTestImage(string dir, string tag) { LayoutDir = dir; Tag = tag; }
 
     /// <param name="seed">Makes the content (and so every digest) unique to the image.</param>
-    public static OciTestImage Create(string tag, string seed, int largeLayerBytes = 3 * 1024 * 1024)
+    public static OciTestImage Create(string tag, string seed, int largeLayerBytes = 3 * 1024 * 1024, bool withSignature = false)
     {
         var image = new OciTestImage(TempDir.Create("oci-layout"), tag);
         image.Build(seed, largeLayerBytes);
+        if (withSignature) image.AddSignature(seed);
         return image;
+    }
+
+    private void AddSignature(string seed)
+    {
+        var empty = WriteBlob("{}"u8.ToArray());
+        var payload = WriteBlob(Encoding.UTF8.GetBytes($"signature of the sbom {seed}"));
+        Blobs.Add(payload);
+        var referrerSize = ReadBlob(ReferrerDigest).Length;
+        var signature = WriteBlob(Json(new
+        {
+            schemaVersion = 2,
+            mediaType = "application/vnd.oci.image.manifest.v1+json",
+            artifactType = SignatureArtifactType,
+            config = new { mediaType = "application/vnd.oci.empty.v1+json", digest = empty.Digest, size = empty.Size },
+            layers = new[] { new { mediaType = "application/octet-stream", digest = payload.Digest, size = payload.Size } },
+            subject = new { mediaType = "application/vnd.oci.image.manifest.v1+json", digest = ReferrerDigest, size = (long)referrerSize },
+        }));
+        SignatureDigest = signature.Digest;
+        SignatureFallbackIndexDigest = WriteBlob(Json(new
+        {
+            schemaVersion = 2,
+            mediaType = "application/vnd.oci.image.index.v1+json",
+            manifests = new[] { new { mediaType = "application/vnd.oci.image.manifest.v1+json", digest = signature.Digest, size = signature.Size, artifactType = SignatureArtifactType } },
+        })).Digest;
     }
 
     private (string Digest, long Size) WriteBlob(byte[] bytes)
@@ -171,9 +200,22 @@ public sealed class OciTestImage
         if (basicCredentials is not null)
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes(basicCredentials)));
-        var referrer = JsonDocument.Parse(ReadBlob(ReferrerDigest)).RootElement;
-        var blobs = new[] { referrer.GetProperty("config") }.Concat(referrer.GetProperty("layers").EnumerateArray());
-        foreach (var blob in blobs)
+        await PushBlobsAsync(http, baseUrl, repository, JsonDocument.Parse(ReadBlob(ReferrerDigest)).RootElement);
+        await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{ReferrerDigest}", ReadBlob(ReferrerDigest), "application/vnd.oci.image.manifest.v1+json");
+        if (withFallbackTag)
+            await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{FallbackTag}", ReadBlob(FallbackIndexDigest), "application/vnd.oci.image.index.v1+json");
+        if (SignatureDigest is not null)
+        {
+            await PushBlobsAsync(http, baseUrl, repository, JsonDocument.Parse(ReadBlob(SignatureDigest)).RootElement);
+            await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{SignatureDigest}", ReadBlob(SignatureDigest), "application/vnd.oci.image.manifest.v1+json");
+            if (withFallbackTag)
+                await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{ReferrerDigest.Replace(':', '-')}", ReadBlob(SignatureFallbackIndexDigest!), "application/vnd.oci.image.index.v1+json");
+        }
+    }
+
+    private async Task PushBlobsAsync(HttpClient http, string baseUrl, string repository, JsonElement manifest)
+    {
+        foreach (var blob in new[] { manifest.GetProperty("config") }.Concat(manifest.GetProperty("layers").EnumerateArray()))
         {
             var digest = blob.GetProperty("digest").GetString()!;
             using var start = await http.PostAsync($"{baseUrl}/v2/{repository}/blobs/uploads/", null);
@@ -183,9 +225,6 @@ public sealed class OciTestImage
             using var put = await http.PutAsync(uri + (uri.Query.Length > 0 ? "&" : "?") + "digest=" + digest, new ByteArrayContent(ReadBlob(digest)));
             Assert.True(put.IsSuccessStatusCode, $"blob upload {digest}: {(int)put.StatusCode}");
         }
-        await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{ReferrerDigest}", ReadBlob(ReferrerDigest), "application/vnd.oci.image.manifest.v1+json");
-        if (withFallbackTag)
-            await PutManifestAsync(http, $"{baseUrl}/v2/{repository}/manifests/{FallbackTag}", ReadBlob(FallbackIndexDigest), "application/vnd.oci.image.index.v1+json");
     }
 
     private static async Task PutManifestAsync(HttpClient http, string url, byte[] bytes, string mediaType)

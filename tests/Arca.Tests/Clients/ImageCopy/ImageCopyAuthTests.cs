@@ -93,4 +93,16 @@ public sealed class ImageCopyAuthTests : IAsyncLifetime
         var incomplete = await ImageCopyTests.ArcaWithEnv(new Dictionary<string, string?> { ["PLUGIN_SOURCE"] = env["PLUGIN_SOURCE"] }, "image", "copy");
         Assert.Equal(2, incomplete.ExitCode);
     }
+
+    [Fact]
+    public async Task Google_access_token_authenticates_as_oauth2accesstoken()
+    {
+        // A GAR stand-in: Basic auth with user "oauth2accesstoken" and the access token as password.
+        await using var gar = await DockerRegistryServer.StartAsync("oauth2accesstoken", "ya29.test-access-token");
+        var result = await ImageCopyTests.Arca("image", "copy", "--src-insecure", "--dest-insecure",
+            "--src-creds", "alice:src-secret", "--dest-google-access-token", "ya29.test-access-token",
+            $"{_src.HostPort}/team/app:2.0", $"{gar.HostPort}/project/repo/app:2.0");
+        result.AssertOk("image copy to GAR stand-in");
+        await ImageCopyTests.AssertFullCopyAsync(_image, gar, "project/repo/app", "2.0");
+    }
 }

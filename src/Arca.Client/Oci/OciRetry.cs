@@ -61,7 +61,7 @@ public static class OciRetry
                 ShouldHandle = new PredicateBuilder()
                     .Handle<HttpRequestException>()
                     .Handle<IOException>()
-                    .Handle<OciException>(e => e.Status is { } s && IsTransient(s)),
+                    .Handle<OciException>(e => e.Status is { } s ? IsTransient(s) : e.InnerException is HttpRequestException or IOException),
                 OnRetry = args =>
                 {
                     options.OnRetry?.Invoke($"retrying after {args.Outcome.Exception?.Message} (attempt {args.AttemptNumber + 1})");

@@ -50,8 +50,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         await using var c = await OpenAsync(ct);
         await c.ExecuteAsync("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         await c.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-        var current = await c.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
-        foreach (var (version, sql) in Migrations.Steps.Where(s => s.Version > current).OrderBy(s => s.Version))
+        // Apply every step not recorded yet (not just those above the highest): steps developed side by side may land in any order.
+        var applied = (await c.QueryAsync<long>("SELECT version FROM schema_version")).ToHashSet();
+        foreach (var (version, sql) in Migrations.Steps.Where(s => !applied.Contains(s.Version)).OrderBy(s => s.Version))
         {
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
             await c.ExecuteAsync(sql, transaction: tx);
@@ -191,7 +192,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return (await GetPackageAsync(registryId, name, ct))!;
     }
 
-    private static async Task<long> EnsurePackageAsync(SqliteConnection c, SqliteTransaction? tx, long registryId, string name)
+    internal static async Task<long> EnsurePackageAsync(SqliteConnection c, SqliteTransaction? tx, long registryId, string name)
     {
         var now = Now();
         await c.ExecuteAsync("""
@@ -201,7 +202,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return await c.ExecuteScalarAsync<long>("SELECT id FROM packages WHERE registry_id = @registryId AND name = @name", new { registryId, name }, tx);
     }
 
-    private static async Task<(long Id, bool Created)> EnsureVersionAsync(SqliteConnection c, SqliteTransaction tx, long packageId, string version)
+    internal static async Task<(long Id, bool Created)> EnsureVersionAsync(SqliteConnection c, SqliteTransaction tx, long packageId, string version)
     {
         var now = Now();
         var inserted = await c.ExecuteAsync("""

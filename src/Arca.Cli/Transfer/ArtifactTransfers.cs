@@ -6,5 +6,9 @@ public static class ArtifactTransfers
     public static readonly IReadOnlyList<IArtifactTransfer> All =
     [
         new GenericTransfer(),
+        new NpmTransfer(),
+        new PythonTransfer(),
+        new MavenTransfer(),
+        new NuGetTransfer(),
     ];
 }

@@ -1,4 +1,9 @@
 using Arca.Server.Formats.Generic;
+using Arca.Server.Formats.Maven;
+using Arca.Server.Formats.Npm;
+using Arca.Server.Formats.NuGet;
+using Arca.Server.Formats.Oci;
+using Arca.Server.Formats.PyPI;
 
 namespace Arca.Server.Formats;
 
@@ -8,5 +13,10 @@ public static class FormatModules
     public static IReadOnlyList<IFormatModule> Create() =>
     [
         new GenericModule(),
+        new OciModule(),
+        new NpmModule(),
+        new PyPIModule(),
+        new MavenModule(),
+        new NuGetModule(),
     ];
 }

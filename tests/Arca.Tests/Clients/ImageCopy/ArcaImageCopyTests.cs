@@ -110,4 +110,27 @@ public sealed class ArcaImageCopyTests : IAsyncLifetime
         }
         finally { TempDir.TryDelete(other.LayoutDir); }
     }
+
+    [Fact]
+    public async Task Anonymous_token_flow_pulls_from_a_public_arca_registry_and_read_only_token_cannot_push()
+    {
+        await _arca.CreateRegistryAsync("public-images", "DOCKER", isPublic: true);
+        var push = await ImageCopyTests.Arca("image", "copy", "--src-insecure", "--dest-insecure",
+            "--dest-creds", $"admin:{_arca.AdminToken}",
+            $"{_source.HostPort}/team/app:1.0", $"{_arca.HostPort}/public-images/team/app:1.0");
+        push.AssertOk("copy into the public registry");
+
+        // No source credentials: Arca's anonymous token flow.
+        var pull = await ImageCopyTests.Arca("image", "copy", "--src-insecure", "--dest-insecure", "--dest-creds", "dave:target-pw",
+            $"{_arca.HostPort}/public-images/team/app:1.0", $"{_target.HostPort}/anon/app:1.0");
+        pull.AssertOk("anonymous copy out of arca");
+        await ImageCopyTests.AssertFullCopyAsync(_image, _target, "anon/app", "1.0");
+
+        // A read-only token is refused on push: authorization failure, exit code 3.
+        var readOnly = await _arca.CreateTokenAsync("read", "docker-prod");
+        var denied = await ImageCopyTests.Arca("image", "copy", "--src-insecure", "--dest-insecure",
+            "--dest-creds", $"ci:{readOnly}",
+            $"{_source.HostPort}/team/app:1.0", $"{_arca.HostPort}/docker-prod/readonly/app:1.0");
+        Assert.Equal(3, denied.ExitCode);
+    }
 }

@@ -11,6 +11,7 @@ public static class CliApp
         var root = new RootCommand("Arca: a self-hosted universal artifact registry and migration tool");
         foreach (var option in GlobalOptions.All) root.Options.Add(option);
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ImageCommands.Create());
         foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(EndpointCommands.Create());
         // No response files: arguments such as npm's "@scope/name@1.0.0" start with '@' and must stay literal.

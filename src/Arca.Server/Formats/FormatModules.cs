@@ -1,4 +1,6 @@
 using Arca.Server.Formats.Generic;
+using Arca.Server.Formats.Go;
+using Arca.Server.Formats.Helm;
 
 namespace Arca.Server.Formats;
 
@@ -8,5 +10,7 @@ public static class FormatModules
     public static IReadOnlyList<IFormatModule> Create() =>
     [
         new GenericModule(),
+        new GoModule(),
+        new HelmModule(),
     ];
 }

@@ -6,5 +6,7 @@ public static class ArtifactTransfers
     public static readonly IReadOnlyList<IArtifactTransfer> All =
     [
         new GenericTransfer(),
+        new GoTransfer(),
+        new HelmTransfer(),
     ];
 }

@@ -6,7 +6,8 @@ namespace Arca.Server.Api;
 // Stable JSON shapes of the management API (camelCase). The CLI's --format json prints these unchanged.
 
 public sealed record RegistryDto(string Identifier, string PackageType, string? Org, string? Project, string? Description,
-    bool Public, bool AllowOverwrite, IReadOnlyList<string> Labels, string? Url, IReadOnlyDictionary<string, string>? ClientUrls,
+    bool Public, bool AllowOverwrite, IReadOnlyList<string> Labels,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Url, IReadOnlyDictionary<string, string>? ClientUrls,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 public sealed record CreateRegistryRequest(string? Identifier, string? PackageType, string? Description, bool? Public,

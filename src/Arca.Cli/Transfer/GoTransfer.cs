@@ -145,7 +145,7 @@ public static partial class GoModuleZipBuilder
 
     /// <summary>Vendored packages are never part of a module zip. Before go 1.24 x/mod decided that with a known
     /// off-by-one quirk (kept for checksum compatibility), which also keeps vendor/modules.txt.</summary>
-    internal static bool IsOmitted(string rel, bool modernVendor)
+    public static bool IsOmitted(string rel, bool modernVendor)
     {
         if (rel == ".hg_archival.txt") return true;
         if (modernVendor) return rel.StartsWith("vendor/", StringComparison.Ordinal);

@@ -68,6 +68,7 @@ public sealed partial class ChartMetadata
         if (Type is { Length: > 0 } t && t is not ("application" or "library")) throw Invalid($"chart type '{Printable(t)}' is not application or library");
     }
 
+    [JsonIgnore, YamlIgnore]
     public string FileName => $"{Name}-{Version}.tgz";
 
     public static ChartMetadata? FromProperties(string? propertiesJson)

@@ -17,6 +17,8 @@ public sealed record StoredChart(Package Package, PackageVersion Version, ChartM
 public sealed class HelmChartService(ArtifactService artifacts)
 {
     public const string ChartContentType = "application/gzip";
+    /// <summary>Largest chart archive accepted when the server sets no smaller upload limit.</summary>
+    public const long MaxChartBytes = 1L << 30;
 
     /// <summary>Reads and validates the Chart.yaml of an archive already in the blob store (400 when invalid).</summary>
     public async Task<ChartMetadata> ReadMetadataAsync(Digest blob, CancellationToken ct)
@@ -34,19 +36,26 @@ public sealed class HelmChartService(ArtifactService artifacts)
             Files = [new NewFile(meta.FileName, blob.Digest.ToString(), blob.Size, ChartContentType, blob.Sha1, blob.Md5)],
         }, ct);
 
+    /// <summary>The OCI tag `helm push` uses for a chart version.</summary>
+    public static string OciTag(string chartVersion) => chartVersion.Replace('+', '_');
+
     /// <summary>True when the registry has any version record under this name and version (a chart or not).</summary>
     public async Task<bool> VersionExistsAsync(Registry registry, string name, string version, CancellationToken ct)
     {
         var pkg = await artifacts.Store.GetPackageAsync(registry.Id, name, ct);
-        return pkg is not null && await artifacts.Store.GetVersionAsync(pkg.Id, version, ct) is not null;
+        return pkg is not null && (await artifacts.Store.GetVersionAsync(pkg.Id, version, ct) is not null
+                                   || await artifacts.Store.GetVersionAsync(pkg.Id, OciTag(version), ct) is not null);
     }
 
     public async Task<StoredChart?> FindAsync(Registry registry, string name, string version, CancellationToken ct)
     {
         var store = artifacts.Store;
         var pkg = await store.GetPackageAsync(registry.Id, name, ct);
-        var ver = pkg is null ? null : await store.GetVersionAsync(pkg.Id, version, ct);
-        return pkg is null || ver is null ? null : await ToChartAsync(pkg, ver, ct);
+        if (pkg is null) return null;
+        // A chart pushed over OCI is recorded under its tag, where `helm push` writes '+' (not allowed in tags) as '_'.
+        var ver = await store.GetVersionAsync(pkg.Id, version, ct)
+                  ?? (version.Contains('+') ? await store.GetVersionAsync(pkg.Id, OciTag(version), ct) : null);
+        return ver is null ? null : await ToChartAsync(pkg, ver, ct);
     }
 
     /// <summary>Every chart of the registry, grouped by name, newest version first (the order of index.yaml).</summary>

@@ -167,14 +167,15 @@ public sealed class HelmModule : IFormatModule
     /// <summary>The chart is the raw body, or the "chart" field of a multipart form (helm-push / curl -F chart=@x.tgz).</summary>
     private static async Task<BlobWriteResult> ReadChartBodyAsync(HttpContext ctx, ArtifactService artifacts, ServerOptions options, CancellationToken ct)
     {
-        var blobOptions = new BlobWriteOptions { ComputeLegacyChecksums = true, MaxSize = options.MaxUploadBytes };
+        var maxSize = Math.Min(options.MaxUploadBytes ?? long.MaxValue, HelmChartService.MaxChartBytes);
+        var blobOptions = new BlobWriteOptions { ComputeLegacyChecksums = true, MaxSize = maxSize };
         if (!MediaTypeHeaderValue.TryParse(ctx.Request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return await artifacts.StoreBlobAsync(ctx.Request.Body, blobOptions with { ExpectedSize = ctx.Request.ContentLength }, ct);
 
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
         if (string.IsNullOrEmpty(boundary)) throw ArcaException.BadRequest("multipart body without a boundary", "BAD_CONTENT_TYPE");
-        var reader = new MultipartReader(boundary, ctx.Request.Body) { BodyLengthLimit = options.MaxUploadBytes ?? long.MaxValue };
+        var reader = new MultipartReader(boundary, ctx.Request.Body) { BodyLengthLimit = maxSize };
         BlobWriteResult? chart = null;
         try
         {

@@ -8,8 +8,8 @@ export PATH="$PWD/.tools/node/node_modules/.bin:$PATH"
 
 results="$PWD/TestResults"
 rm -rf "$results"
-dotnet build Arca.sln -c Release -v q -nologo || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
-dotnet test Arca.sln -c Release --no-build -nologo --logger "trx" --logger "console;verbosity=normal" \
+dotnet build Arca.slnx -c Release -v q -nologo || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet test Arca.slnx -c Release --no-build -nologo --logger "trx" --logger "console;verbosity=normal" \
   --results-directory "$results" ${ARCA_TEST_FILTER:+--filter "$ARCA_TEST_FILTER"}
 status=$?
 

@@ -61,7 +61,8 @@ public static partial class GoModuleZip
         return goMod;
     }
 
-    /// <summary>Reads an entry to its end (bounded), which makes the zip reader check its data and CRC-32.</summary>
+    /// <summary>Reads an entry to its end (bounded) and checks its CRC-32, as go does when it extracts the zip
+    /// (.NET's zip reader does not check it, so altered bytes in a stored entry would otherwise pass).</summary>
     private static async Task<(long Length, byte[]? Content)> DrainAsync(ZipArchiveEntry entry, long limit, bool keep, CancellationToken ct)
     {
         if (entry.Length > limit) throw Bad($"'{GoModulePath.Printable(entry.FullName)}' is larger than {limit >> 20} MiB");
@@ -71,14 +72,17 @@ public static partial class GoModuleZip
             var keepBuffer = keep ? new MemoryStream() : null;
             var buffer = new byte[81920];
             long read = 0;
+            var crc = Crc32.Initial;
             int n;
             while ((n = await s.ReadAsync(buffer, ct)) > 0)
             {
                 read += n;
                 if (read > limit || read > entry.Length) throw Bad($"'{GoModulePath.Printable(entry.FullName)}' decompresses to more than its declared size");
+                crc = Crc32.Append(crc, buffer.AsSpan(0, n));
                 keepBuffer?.Write(buffer, 0, n);
             }
             if (read != entry.Length) throw Bad($"'{GoModulePath.Printable(entry.FullName)}' is truncated");
+            if (Crc32.Finish(crc) != entry.Crc32) throw Bad($"'{GoModulePath.Printable(entry.FullName)}' does not match its CRC-32 (corrupt or altered)");
             return (read, keepBuffer?.ToArray());
         }
         catch (InvalidDataException e) { throw Bad($"'{GoModulePath.Printable(entry.FullName)}' is corrupt ({e.Message})"); }
@@ -127,4 +131,31 @@ public static partial class GoModuleZip
 
     [GeneratedRegex("^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$", RegexOptions.IgnoreCase)]
     private static partial Regex WindowsReserved();
+
+    /// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum zip entries carry.</summary>
+    internal static class Crc32
+    {
+        public const uint Initial = 0xFFFFFFFFu;
+        private static readonly uint[] Table = BuildTable();
+
+        private static uint[] BuildTable()
+        {
+            var table = new uint[256];
+            for (uint i = 0; i < 256; i++)
+            {
+                var c = i;
+                for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+                table[i] = c;
+            }
+            return table;
+        }
+
+        public static uint Append(uint crc, ReadOnlySpan<byte> data)
+        {
+            foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            return crc;
+        }
+
+        public static uint Finish(uint crc) => crc ^ 0xFFFFFFFFu;
+    }
 }

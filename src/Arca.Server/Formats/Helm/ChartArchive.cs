@@ -11,9 +11,13 @@ namespace Arca.Server.Formats.Helm;
 /// </summary>
 public static class ChartArchive
 {
+    /// <summary>Bound on the files' total size, so a small "gzip bomb" cannot keep the server decompressing.</summary>
+    public const long MaxUncompressedBytes = 1L << 30;
+
     public static async Task<ChartMetadata> ReadMetadataAsync(Stream tgz, CancellationToken ct)
     {
         string? chartYaml = null;
+        long total = 0;
         try
         {
             await using var gzip = new GZipStream(tgz, CompressionMode.Decompress, leaveOpen: true);
@@ -22,6 +26,8 @@ public static class ChartArchive
             {
                 var name = entry.Name;
                 if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) continue;
+                total += Math.Max(entry.Length, 0);
+                if (total > MaxUncompressedBytes) throw ChartMetadata.Invalid($"the chart's files total more than {MaxUncompressedBytes >> 20} MiB");
                 if (name.StartsWith('/') || name.Contains('\\') || name.Split('/').Any(s => s == ".."))
                     throw ChartMetadata.Invalid($"archive entry '{Printable(name)}' escapes the chart directory");
                 var parts = name.TrimEnd('/').Split('/');

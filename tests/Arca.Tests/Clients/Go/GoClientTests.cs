@@ -81,6 +81,9 @@ public sealed class GoClientTests : IAsyncLifetime
         Assert.NotEqual(0, dup.ExitCode);
         Assert.Contains("409", dup.All);
 
+        var get = await Arca("--format", "json", "registry", "get", Reg);
+        Assert.Contains($"{_server.BaseUrl}/pkg/{Reg}/go", get.AssertOk("registry get").Stdout);
+
         var consumer = Path.Combine(_work, "consumer");
         Write(consumer, "go.mod", "module example.com/consumer\n\ngo 1.19\n\nrequire example.com/acme/app v1.0.0\n");
         Write(consumer, "main.go", "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/acme/app\"\n)\n\nfunc main() { fmt.Println(app.Message()) }\n");

@@ -46,6 +46,9 @@ public sealed class HelmCliTests : IAsyncLifetime
         (await ArcaCli.RunAsync(_server.BaseUrl, readToken, ["artifact", "pull", "helm", Reg, "cli-chart/3.1.4", dest], _work)).AssertOk("pull helm");
         Assert.Equal(SHA256.HashData(tgz), SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(dest, "cli-chart-3.1.4.tgz"))));
 
+        var get = await ArcaCli.RunAsync(_server, "--format", "json", "registry", "get", Reg);
+        Assert.Contains($"{_server.BaseUrl}/pkg/{Reg}/helm", get.AssertOk("registry get").Stdout);
+
         // The generic artifact commands see the chart as package/version.
         var list = await ArcaCli.RunAsync(_server, "--format", "json", "artifact", "list", "--registry", Reg);
         Assert.Contains("cli-chart", list.AssertOk("artifact list").Stdout);

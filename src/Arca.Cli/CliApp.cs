@@ -12,6 +12,7 @@ public static class CliApp
         foreach (var option in GlobalOptions.All) root.Options.Add(option);
         root.Subcommands.Add(ServeCommand.Create());
         foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
+        root.Subcommands.Add(EndpointCommands.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }

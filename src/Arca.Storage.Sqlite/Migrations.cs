@@ -76,5 +76,20 @@ internal static class Migrations
             );
             CREATE VIEW referenced_digests AS SELECT blob_digest AS digest FROM files;
             """),
+        // 3: replication endpoints (connectors). `secret` holds the AES-GCM ciphertext of the password/token, never clear text.
+        (3, """
+            CREATE TABLE endpoints (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                provider TEXT NOT NULL,
+                url TEXT NOT NULL,
+                username TEXT NULL,
+                secret TEXT NULL,
+                verify_remote_cert INTEGER NOT NULL DEFAULT 1,
+                description TEXT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ];
 }

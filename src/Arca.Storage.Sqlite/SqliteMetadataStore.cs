@@ -50,8 +50,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         await using var c = await OpenAsync(ct);
         await c.ExecuteAsync("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         await c.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-        var current = await c.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
-        foreach (var (version, sql) in Migrations.Steps.Where(s => s.Version > current).OrderBy(s => s.Version))
+        // Apply every step not recorded yet (not just those above the highest): steps developed side by side may land in any order.
+        var applied = (await c.QueryAsync<long>("SELECT version FROM schema_version")).ToHashSet();
+        foreach (var (version, sql) in Migrations.Steps.Where(s => !applied.Contains(s.Version)).OrderBy(s => s.Version))
         {
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
             await c.ExecuteAsync(sql, transaction: tx);

@@ -94,6 +94,7 @@ public static class RegistryCommands
         reg.Subcommands.Add(update);
         reg.Subcommands.Add(delete);
         reg.Subcommands.Add(MetadataCommands.Create(forArtifact: false));
+        reg.Subcommands.Add(MigrateCommand.Create());
         return reg;
     }
 

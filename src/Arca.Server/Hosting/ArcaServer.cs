@@ -4,6 +4,7 @@ using Arca.Core.Model;
 using Arca.Core.Storage;
 using Arca.Server.Api;
 using Arca.Server.Auth;
+using Arca.Server.Endpoints;
 using Arca.Server.Formats;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
@@ -15,7 +16,8 @@ namespace Arca.Server.Hosting;
 /// <summary>Builds the server: storage from options, auth, management API, and every format module.</summary>
 public static class ArcaServer
 {
-    public static async Task<WebApplication> BuildAsync(ServerOptions options, string[]? args = null)
+    /// <param name="configureServices">Extra registrations applied last (tests, embedding hosts).</param>
+    public static async Task<WebApplication> BuildAsync(ServerOptions options, string[]? args = null, Action<IServiceCollection>? configureServices = null)
     {
         var dataDir = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDir);
@@ -52,11 +54,13 @@ public static class ArcaServer
         builder.Services.AddSingleton<ArtifactLifecycles>();
         builder.Services.AddSingleton<GarbageCollector>();
         builder.Services.AddHostedService<PeriodicGcService>();
+        EndpointApi.AddServices(builder.Services);
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1", StringComparison.Ordinal) == true);
 
         var modules = FormatModules.Create();
         builder.Services.AddSingleton<IEnumerable<IFormatModule>>(modules);
         foreach (var m in modules) m.AddServices(builder.Services);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
 
@@ -74,6 +78,7 @@ public static class ArcaServer
         RegistryEndpoints.Map(api);
         ArtifactEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        EndpointApi.Map(api);
         SystemEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json");
         foreach (var m in modules) m.MapEndpoints(app);

@@ -31,13 +31,14 @@ public sealed class TestServer : IAsyncDisposable
         Anonymous = CreateClient(null);
     }
 
-    public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
+    /// <param name="services">Extra service registrations (e.g. a test double of an extension point).</param>
+    public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var dataDir = TempDir.Create("arca-data");
         var token = "arca_test_admin_" + Guid.NewGuid().ToString("N");
         var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dataDir, AdminToken = token };
         if (configure is not null) options = configure(options);
-        var app = await ArcaServer.BuildAsync(options);
+        var app = await ArcaServer.BuildAsync(options, configureServices: services);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, address.TrimEnd('/'), dataDir, token);

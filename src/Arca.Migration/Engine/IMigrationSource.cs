@@ -1,0 +1,34 @@
+using Arca.Migration.Config;
+
+namespace Arca.Migration.Engine;
+
+/// <summary>
+/// A registry to migrate from. Listings are streamed page by page (never a whole repository in memory);
+/// content is opened as a stream per item.
+/// </summary>
+public interface IMigrationSource : IDisposable
+{
+    /// <summary>Artifact types this source can list; others are refused before anything moves.</summary>
+    IReadOnlyCollection<string> SupportedArtifactTypes { get; }
+
+    /// <summary>Streams the items of one mapping, already filtered by its include/exclude patterns.</summary>
+    IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct);
+}
+
+/// <summary>Writes items of one artifact type into the destination.</summary>
+public interface IItemWriter
+{
+    /// <summary>Moves one item: skip when the destination already has it with the same checksum (unless overwrite),
+    /// else stream it and verify the destination's checksum afterwards. Returns (status, bytes moved).</summary>
+    Task<(ItemStatus Status, long Bytes)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct);
+}
+
+/// <summary>Compiled include/exclude patterns of a mapping.</summary>
+public sealed class PackageFilter(IReadOnlyList<string> include, IReadOnlyList<string> exclude)
+{
+    private readonly Glob[] _include = include.Select(p => new Glob(p)).ToArray();
+    private readonly Glob[] _exclude = exclude.Select(p => new Glob(p)).ToArray();
+
+    public bool Selects(string name) =>
+        (_include.Length == 0 || _include.Any(g => g.IsMatch(name))) && !_exclude.Any(g => g.IsMatch(name));
+}

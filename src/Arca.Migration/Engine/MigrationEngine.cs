@@ -1,0 +1,134 @@
+using System.Threading.Channels;
+using Arca.Migration.Config;
+
+namespace Arca.Migration.Engine;
+
+/// <summary>
+/// Runs a migration with ONE global, bounded pool: `concurrency` items in flight in total, whatever the number of
+/// mappings. A producer streams source listings into a bounded channel (so listings are never held whole), workers
+/// move items with retries and per-item timeouts, and every outcome goes to the state file and the report.
+/// </summary>
+public sealed class MigrationEngine(
+    MigrationConfig config,
+    IMigrationSource source,
+    Func<string, IItemWriter?> writerFor,
+    StateFile? state,
+    MigrationReport report,
+    Action<int, ItemResult>? onResult = null)
+{
+    /// <summary>Refuses mappings whose artifact type the source or destination cannot handle, before anything moves.</summary>
+    public static IReadOnlyList<string> Validate(MigrationConfig config, IMigrationSource source, Func<string, IItemWriter?> writerFor)
+    {
+        var problems = new List<string>();
+        foreach (var m in config.Mappings)
+        {
+            if (!source.SupportedArtifactTypes.Contains(m.ArtifactType))
+                problems.Add($"mappings[{m.Index}]: artifact type {m.ArtifactType} is not supported from a {config.Source.Type} source yet (supported: {string.Join(", ", source.SupportedArtifactTypes)})");
+            else if (writerFor(m.ArtifactType) is null)
+                problems.Add($"mappings[{m.Index}]: artifact type {m.ArtifactType} cannot be written to the destination yet");
+        }
+        return problems;
+    }
+
+    public async Task RunAsync(bool dryRun, bool overwrite, int concurrency, CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<(int Mapping, MigrationItem Item)>(new BoundedChannelOptions(Math.Max(1, concurrency) * 4)
+        {
+            SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var mapping in config.Mappings)
+                {
+                    var filter = new PackageFilter(mapping.IncludePatterns, mapping.ExcludePatterns);
+                    try
+                    {
+                        await foreach (var item in source.ListAsync(mapping, filter, ct))
+                        {
+                            if (state?.IsDone(item.Key) == true)
+                            {
+                                Complete(mapping.Index, new ItemResult(item, ItemStatus.Skipped, 0, null), record: false);
+                                continue;
+                            }
+                            await channel.Writer.WriteAsync((mapping.Index, item), ct);
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        report.AddMappingError(mapping.Index, $"listing {mapping.Name} failed: {e.Message}");
+                    }
+                }
+            }
+            finally { channel.Writer.TryComplete(); }
+        }, ct);
+
+        var workers = Enumerable.Range(0, Math.Max(1, concurrency)).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var (mappingIndex, item) in channel.Reader.ReadAllAsync(ct))
+            {
+                var mapping = config.Mappings[mappingIndex];
+                if (dryRun)
+                {
+                    Complete(mappingIndex, new ItemResult(item, ItemStatus.DryRun, 0));
+                    continue;
+                }
+                var result = await MoveWithRetriesAsync(item, mapping, overwrite, ct);
+                Complete(mappingIndex, result);
+            }
+        }, ct)).ToList();
+
+        try { await Task.WhenAll(workers.Append(producer)); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { /* Ctrl-C: finished items are in the state file */ }
+    }
+
+    private void Complete(int mapping, ItemResult result, bool record = true)
+    {
+        if (record) state?.Record(result);
+        report.Add(mapping, result);
+        onResult?.Invoke(mapping, result);
+    }
+
+    private async Task<ItemResult> MoveWithRetriesAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
+    {
+        var writer = writerFor(mapping.ArtifactType)!;
+        // Sized for multi-GB blobs: the configured base plus one minute per 256 MiB.
+        var timeout = config.ItemTimeout + TimeSpan.FromMinutes((item.Size ?? 0) / (256.0 * 1024 * 1024));
+        for (var attempt = 0; ; attempt++)
+        {
+            using var itemCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            itemCts.CancelAfter(timeout);
+            try
+            {
+                var (status, bytes) = await writer.WriteAsync(item, mapping, overwrite, itemCts.Token);
+                return new ItemResult(item, status, bytes);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception e) when (IsTransient(e, out var retryAfter) && attempt < config.Retries)
+            {
+                var backoff = retryAfter ?? TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, attempt)) * (0.8 + Random.Shared.NextDouble() * 0.4));
+                try { await Task.Delay(backoff, ct); } catch (OperationCanceledException) { throw; }
+            }
+            catch (Exception e)
+            {
+                var message = e is OperationCanceledException ? $"timed out after {timeout.TotalMinutes:0.#} min" : e.Message;
+                return new ItemResult(item, ItemStatus.Failed, 0, message);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e, out TimeSpan? retryAfter)
+    {
+        retryAfter = null;
+        switch (e)
+        {
+            case TransientException t: retryAfter = t.RetryAfter; return true;
+            case HttpRequestException: return true;
+            case IOException: return true;
+            case OperationCanceledException: return true; // the per-item timeout fired: try again
+            default: return false;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using Arca.Migration.Config;
+using Arca.Migration.Destinations;
+using Arca.Migration.Engine;
+using Arca.Migration.Sources;
+
+namespace Arca.Migration;
+
+public sealed record RunOptions
+{
+    public bool DryRun { get; init; }
+    public bool Overwrite { get; init; }
+    public bool Resume { get; init; }
+    public int Concurrency { get; init; }
+    public string? ReportPath { get; init; }
+    public string? StatePath { get; init; }
+}
+
+/// <summary>Wires a config to its source adapter and the Arca destination, validates everything that can be
+/// checked before a byte moves, then runs the engine.</summary>
+public static class MigrationRunner
+{
+    public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
+    {
+        "ARCA" => new ArcaSource(source),
+        _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
+    };
+
+    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct)
+    {
+        using var source = CreateSource(config.Source);
+        using var destination = new ArcaDestination(config.Destination);
+        var problems = MigrationEngine.Validate(config, source, destination.WriterFor).ToList();
+        if (problems.Count == 0)
+            problems.AddRange(await destination.PrepareRegistriesAsync(config, config.CreateRegistries, options.DryRun, ct));
+        if (problems.Count > 0) throw new ConfigException(string.Join(Environment.NewLine, problems));
+
+        using var state = options.DryRun ? null : StateFile.Open(options.StatePath!, options.Resume);
+        var report = new MigrationReport(config, options.ReportPath, options.DryRun);
+        try
+        {
+            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult);
+            await engine.RunAsync(options.DryRun, options.Overwrite, options.Concurrency, ct);
+        }
+        finally { report.Dispose(); }
+        return report;
+    }
+}

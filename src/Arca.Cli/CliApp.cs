@@ -13,7 +13,8 @@ public static class CliApp
         root.Subcommands.Add(ServeCommand.Create());
         foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(EndpointCommands.Create());
-        var parse = root.Parse(args);
+        // No response files: arguments such as npm's "@scope/name@1.0.0" start with '@' and must stay literal.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         return await parse.InvokeAsync();
     }
 }

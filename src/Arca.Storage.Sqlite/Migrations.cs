@@ -76,6 +76,55 @@ internal static class Migrations
             );
             CREATE VIEW referenced_digests AS SELECT blob_digest AS digest FROM files;
             """),
+        (2, """
+            -- OCI (DOCKER/HELM): manifests per repository (= package), their references, tags, and blobs linked to
+            -- a repository by an upload or a mount. Versions/files rows are kept in sync with these tables.
+            CREATE TABLE oci_manifests (
+                package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+                digest TEXT NOT NULL,
+                media_type TEXT NOT NULL,
+                artifact_type TEXT NULL,
+                subject_digest TEXT NULL,
+                size INTEGER NOT NULL,
+                annotations TEXT NULL,
+                version_properties TEXT NOT NULL,
+                version_files TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (package_id, digest)
+            );
+            CREATE INDEX ix_oci_manifests_subject ON oci_manifests(package_id, subject_digest);
+            CREATE INDEX ix_oci_manifests_digest ON oci_manifests(digest);
+            CREATE TABLE oci_manifest_refs (
+                package_id INTEGER NOT NULL,
+                manifest_digest TEXT NOT NULL,
+                ref_digest TEXT NOT NULL,
+                is_manifest INTEGER NOT NULL,
+                PRIMARY KEY (package_id, manifest_digest, ref_digest),
+                FOREIGN KEY (package_id, manifest_digest) REFERENCES oci_manifests(package_id, digest) ON DELETE CASCADE
+            );
+            CREATE INDEX ix_oci_refs_ref ON oci_manifest_refs(ref_digest);
+            CREATE TABLE oci_tags (
+                package_id INTEGER NOT NULL,
+                tag TEXT NOT NULL,
+                manifest_digest TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (package_id, tag),
+                FOREIGN KEY (package_id, manifest_digest) REFERENCES oci_manifests(package_id, digest) ON DELETE CASCADE
+            );
+            CREATE TABLE oci_blob_links (
+                registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+                repository TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (registry_id, repository, digest)
+            );
+            CREATE INDEX ix_oci_blob_links_digest ON oci_blob_links(registry_id, digest);
+            DROP VIEW referenced_digests;
+            CREATE VIEW referenced_digests AS
+                SELECT blob_digest AS digest FROM files
+                UNION ALL SELECT digest FROM oci_manifests
+                UNION ALL SELECT ref_digest FROM oci_manifest_refs;
+            """),
         // 3: replication endpoints (connectors). `secret` holds the AES-GCM ciphertext of the password/token, never clear text.
         (3, """
             CREATE TABLE endpoints (

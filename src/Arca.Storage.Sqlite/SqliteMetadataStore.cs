@@ -192,7 +192,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return (await GetPackageAsync(registryId, name, ct))!;
     }
 
-    private static async Task<long> EnsurePackageAsync(SqliteConnection c, SqliteTransaction? tx, long registryId, string name)
+    internal static async Task<long> EnsurePackageAsync(SqliteConnection c, SqliteTransaction? tx, long registryId, string name)
     {
         var now = Now();
         await c.ExecuteAsync("""
@@ -202,7 +202,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return await c.ExecuteScalarAsync<long>("SELECT id FROM packages WHERE registry_id = @registryId AND name = @name", new { registryId, name }, tx);
     }
 
-    private static async Task<(long Id, bool Created)> EnsureVersionAsync(SqliteConnection c, SqliteTransaction tx, long packageId, string version)
+    internal static async Task<(long Id, bool Created)> EnsureVersionAsync(SqliteConnection c, SqliteTransaction tx, long packageId, string version)
     {
         var now = Now();
         var inserted = await c.ExecuteAsync("""

@@ -8,5 +8,9 @@ public static class ArtifactTransfers
         new GenericTransfer(),
         new GoTransfer(),
         new HelmTransfer(),
+        new NpmTransfer(),
+        new PythonTransfer(),
+        new MavenTransfer(),
+        new NuGetTransfer(),
     ];
 }

@@ -37,7 +37,7 @@ public sealed class GoTransfer : IArtifactTransfer
             var files = GoModuleZipBuilder.Create(path, module, version, goMod, zipPath);
             ctx.Output.Debug($"module zip has {files} files");
             var size = new FileInfo(zipPath).Length;
-            var sha256 = await TransferDownload.Sha256OfFileAsync(zipPath, ct);
+            var sha256 = await Sha256OfFileAsync(zipPath, ct);
             var url = ctx.FormatPath("go") + $"{EscapePath(GoModulePath.Encode(module))}/@v/{Uri.EscapeDataString(GoModulePath.Encode(version))}"
                       + (parse.GetValue(_overwrite) ? "?overwrite=true" : "");
             var info = JsonSerializer.Serialize(new Dictionary<string, string> { ["Version"] = version, ["Time"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'") });
@@ -72,10 +72,15 @@ public sealed class GoTransfer : IArtifactTransfer
         if (at <= 0 || at == reference.Length - 1) throw new CliUsageException($"expected <module>@<version>, got '{reference}'");
         var (module, version) = (reference[..at], reference[(at + 1)..]);
         var url = ctx.FormatPath("go") + $"{EscapePath(GoModulePath.Encode(module))}/@v/{Uri.EscapeDataString(GoModulePath.Encode(version))}.zip";
-        if (Directory.Exists(destination)) destination = Path.Combine(destination, $"{module[(module.LastIndexOf('/') + 1)..]}@{version}.zip");
-        await TransferDownload.DownloadAsync(ctx, url, destination, reference, ct);
+        destination = await VerifiedDownload.ToFileAsync(ctx, url, destination, $"{module[(module.LastIndexOf('/') + 1)..]}@{version}.zip", ct);
         ctx.Output.Info($"pulled {reference} -> {destination}");
         return 0;
+    }
+
+    internal static async Task<string> Sha256OfFileAsync(string path, CancellationToken ct)
+    {
+        await using var s = File.OpenRead(path);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(s, ct));
     }
 
     private static string EscapePath(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));

@@ -31,7 +31,7 @@ public sealed class HelmTransfer : IArtifactTransfer
             await ArcaApiClient.EnsureSuccessAsync(response, ct);
             return 0;
         });
-        ctx.Output.Info($"pushed {Path.GetFileName(path)} ({size} bytes, sha256 {await TransferDownload.Sha256OfFileAsync(path, ct)})");
+        ctx.Output.Info($"pushed {Path.GetFileName(path)} ({size} bytes, sha256 {await GoTransfer.Sha256OfFileAsync(path, ct)})");
         return 0;
     }
 
@@ -41,8 +41,7 @@ public sealed class HelmTransfer : IArtifactTransfer
         if (parts.Length != 2 || parts.Any(p => p.Length == 0)) throw new CliUsageException($"expected <chart name>/<version>, got '{reference}'");
         var fileName = $"{parts[0]}-{parts[1]}.tgz";
         var url = ctx.FormatPath("helm") + "charts/" + Uri.EscapeDataString(fileName);
-        if (Directory.Exists(destination)) destination = Path.Combine(destination, fileName);
-        await TransferDownload.DownloadAsync(ctx, url, destination, reference, ct);
+        destination = await VerifiedDownload.ToFileAsync(ctx, url, destination, fileName, ct);
         ctx.Output.Info($"pulled {reference} -> {destination}");
         return 0;
     }

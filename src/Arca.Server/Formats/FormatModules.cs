@@ -1,6 +1,11 @@
 using Arca.Server.Formats.Generic;
 using Arca.Server.Formats.Go;
 using Arca.Server.Formats.Helm;
+using Arca.Server.Formats.Maven;
+using Arca.Server.Formats.Npm;
+using Arca.Server.Formats.NuGet;
+using Arca.Server.Formats.Oci;
+using Arca.Server.Formats.PyPI;
 
 namespace Arca.Server.Formats;
 
@@ -12,5 +17,10 @@ public static class FormatModules
         new GenericModule(),
         new GoModule(),
         new HelmModule(),
+        new OciModule(),
+        new NpmModule(),
+        new PyPIModule(),
+        new MavenModule(),
+        new NuGetModule(),
     ];
 }

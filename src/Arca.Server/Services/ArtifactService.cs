@@ -22,6 +22,18 @@ public sealed class ArtifactService(IMetadataStore store, IBlobStore blobs)
         await blobs.OpenReadAsync(Digest.Parse(file.BlobDigest), ct)
         ?? throw ArcaException.NotFound($"content of '{file.Path}' is missing from the blob store", "BLOB_MISSING");
 
+    /// <summary>Every version of a package in publish order (all pages), for formats that render whole version lists.</summary>
+    public async Task<List<PackageVersion>> ListAllVersionsAsync(long packageId, CancellationToken ct)
+    {
+        var all = new List<PackageVersion>();
+        for (var page = 1; ; page++)
+        {
+            var p = await store.ListVersionsAsync(packageId, new PageRequest(page, PageRequest.MaxPageSize), ct);
+            all.AddRange(p.Items);
+            if (p.Items.Count < PageRequest.MaxPageSize) return all;
+        }
+    }
+
     /// <summary>Removes a version and, when it was the last one, its package.</summary>
     public async Task DeleteVersionAsync(Package package, PackageVersion version, CancellationToken ct)
     {

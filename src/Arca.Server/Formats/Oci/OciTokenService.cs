@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Arca.Core.Auth;
+using Arca.Core.Storage;
+using Arca.Server.Auth;
+using Arca.Server.Hosting;
+
+namespace Arca.Server.Formats.Oci;
+
+/// <summary>
+/// Short-lived registry tokens of the Docker token flow (<c>GET /v2/token</c>). A token is
+/// <c>arcaoci.&lt;payload&gt;.&lt;HMAC-SHA256&gt;</c>, signed with a key kept in the data directory. It stands for
+/// the API token that asked for it (identified by its hash, re-checked on every use, so revoking the API token
+/// revokes it) or for an anonymous caller.
+/// </summary>
+public sealed class OciTokenService(ServerOptions options, IMetadataStore store) : IBearerTokenReader
+{
+    public const string Prefix = "arcaoci.";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
+    private readonly Lock _keyLock = new();
+    private byte[]? _key;
+
+    /// <summary>Payload of a registry token. <see cref="TokenHash"/> is null for anonymous tokens.</summary>
+    public sealed record Claims(
+        [property: JsonPropertyName("th")] string? TokenHash,
+        [property: JsonPropertyName("sub")] string Subject,
+        [property: JsonPropertyName("access")] IReadOnlyList<Grant> Access,
+        [property: JsonPropertyName("iat")] long IssuedAt,
+        [property: JsonPropertyName("exp")] long ExpiresAt);
+
+    public sealed record Grant(
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("actions")] IReadOnlyList<string> Actions);
+
+    public string Issue(Principal principal, IReadOnlyList<Grant> access, DateTimeOffset now)
+    {
+        var claims = new Claims(principal.Token?.Hash, principal.Name, access, now.ToUnixTimeSeconds(), (now + Lifetime).ToUnixTimeSeconds());
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
+        return $"{Prefix}{payload}.{Base64Url(Sign(payload))}";
+    }
+
+    public async Task<Principal?> TryReadAsync(string bearer, CancellationToken ct)
+    {
+        if (!bearer.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        var parts = bearer[Prefix.Length..].Split('.');
+        if (parts.Length != 2) return null;
+        byte[] signature;
+        Claims? claims;
+        try
+        {
+            signature = FromBase64Url(parts[1]);
+            if (!CryptographicOperations.FixedTimeEquals(signature, Sign(parts[0]))) return null;
+            claims = JsonSerializer.Deserialize<Claims>(FromBase64Url(parts[0]));
+        }
+        catch (Exception e) when (e is FormatException or JsonException) { return null; }
+        if (claims is null || claims.ExpiresAt < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) return null;
+        if (claims.TokenHash is null) return Principal.Anonymous;
+        var token = await store.FindTokenByHashAsync(claims.TokenHash, ct);
+        return token is null || token.IsExpired(DateTimeOffset.UtcNow) ? null : new Principal(token);
+    }
+
+    private byte[] Sign(string payload) => HMACSHA256.HashData(Key(), Encoding.ASCII.GetBytes(payload));
+
+    /// <summary>The signing key: created once (mode 0600) in the data directory, so tokens survive restarts.</summary>
+    private byte[] Key()
+    {
+        if (_key is not null) return _key;
+        lock (_keyLock)
+        {
+            if (_key is not null) return _key;
+            var path = Path.Combine(options.DataDirectory, "oci-token.key");
+            if (!File.Exists(path))
+            {
+                var tmp = path + "." + Guid.NewGuid().ToString("N");
+                File.WriteAllBytes(tmp, RandomNumberGenerator.GetBytes(32));
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                try { File.Move(tmp, path, overwrite: false); }
+                catch (IOException) { File.Delete(tmp); } // another instance won the race; use its key
+            }
+            var key = File.ReadAllBytes(path);
+            if (key.Length < 32) throw new InvalidOperationException($"{path} is corrupt (expected 32 bytes)");
+            return _key = key;
+        }
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static byte[] FromBase64Url(string s)
+    {
+        var b = s.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(b.PadRight(b.Length + (4 - b.Length % 4) % 4, '='));
+    }
+}

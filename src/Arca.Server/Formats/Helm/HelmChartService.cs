@@ -1,6 +1,10 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Arca.Core.Model;
 using Arca.Core.Storage;
 using Arca.Core.Validation;
+using Arca.Server.Formats.Oci;
 using Arca.Server.Services;
 
 namespace Arca.Server.Formats.Helm;
@@ -12,9 +16,10 @@ public sealed record StoredChart(Package Package, PackageVersion Version, ChartM
 /// Charts in a HELM registry, by the storage contract shared with the OCI module: package = chart name,
 /// version = chart version, file "&lt;name&gt;-&lt;version&gt;.tgz" = the chart archive, version properties
 /// <c>{"chart": {Chart.yaml fields}}</c>. Whatever wrote a version (ChartMuseum upload or `helm push` over OCI),
-/// a version with a chart property and a .tgz file is a chart.
+/// a version with a chart property and a .tgz file is a chart. A chart uploaded here is also stored as an OCI
+/// artifact (through the OCI module's manifest service), so both views always show the same charts.
 /// </summary>
-public sealed class HelmChartService(ArtifactService artifacts)
+public sealed class HelmChartService(ArtifactService artifacts, OciManifestService oci)
 {
     public const string ChartContentType = "application/gzip";
     /// <summary>Largest chart archive accepted when the server sets no smaller upload limit.</summary>
@@ -27,14 +32,68 @@ public sealed class HelmChartService(ArtifactService artifacts)
         return await ChartArchive.ReadMetadataAsync(stream, ct);
     }
 
-    /// <summary>Publishes a validated chart archive. The outcome is Conflict when it exists and overwrite is off.</summary>
-    public Task<PublishResult> PublishAsync(Registry registry, BlobWriteResult blob, ChartMetadata meta, bool overwrite, CancellationToken ct) =>
-        artifacts.Store.PublishAsync(new PublishRequest
+    /// <summary>Publishes a validated chart archive, in the classic view and as an OCI artifact. The outcome is Conflict
+    /// when the version exists and overwrite is off.</summary>
+    public async Task<PublishOutcome> PublishAsync(Registry registry, BlobWriteResult blob, ChartMetadata meta, bool overwrite, CancellationToken ct)
+    {
+        var tag = OciTag(meta.Version!);
+        var ociNameValid = OciPath.IsValidRepository(meta.Name!) && OciPath.IsValidTag(tag);
+        if (ociNameValid && tag != meta.Version)
+        {
+            // The version row will be named by the tag; check for a duplicate here, as no classic row guards it.
+            if (!overwrite && await VersionExistsAsync(registry, meta.Name!, meta.Version!, ct)) return PublishOutcome.Conflict;
+            await PublishAsOciAsync(registry, blob, meta, ct);
+            return PublishOutcome.Created;
+        }
+        // The classic row first: its transaction refuses a concurrent duplicate. The OCI write then takes the row over
+        // (same name), giving it the OCI properties (still with "chart") and files manifest.json + the .tgz.
+        var result = await artifacts.Store.PublishAsync(new PublishRequest
         {
             RegistryId = registry.Id, PackageName = meta.Name!, Version = meta.Version!, Overwrite = overwrite,
             ReplaceVersion = overwrite, VersionProperties = meta.ToPropertiesJson(),
             Files = [new NewFile(meta.FileName, blob.Digest.ToString(), blob.Size, ChartContentType, blob.Sha1, blob.Md5)],
         }, ct);
+        // Chart names OCI cannot carry (upper case, say) stay classic-only.
+        if (result.Outcome != PublishOutcome.Conflict && ociNameValid) await PublishAsOciAsync(registry, blob, meta, ct);
+        return result.Outcome;
+    }
+
+    /// <summary>
+    /// Stores the chart as an OCI artifact exactly as `helm push` writes it: config = the Chart.yaml metadata as JSON
+    /// (application/vnd.cncf.helm.config.v1+json), one layer = the archive (application/vnd.cncf.helm.chart.content.v1.tar+gzip),
+    /// the org.opencontainers.image.* annotations helm sets, tag = the version with '+' written as '_'.
+    /// </summary>
+    private async Task PublishAsOciAsync(Registry registry, BlobWriteResult chartBlob, ChartMetadata meta, CancellationToken ct)
+    {
+        var config = JsonSerializer.SerializeToUtf8Bytes(meta, ChartMetadata.Json);
+        var configBlob = await artifacts.StoreBlobAsync(new MemoryStream(config, writable: false), new BlobWriteOptions(), ct);
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = OciMediaTypes.OciManifest,
+            ["config"] = new JsonObject { ["mediaType"] = OciMediaTypes.HelmConfig, ["digest"] = configBlob.Digest.ToString(), ["size"] = configBlob.Size },
+            ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = OciMediaTypes.HelmChart, ["digest"] = chartBlob.Digest.ToString(), ["size"] = chartBlob.Size }),
+            ["annotations"] = OciAnnotations(meta),
+        };
+        await oci.PutManifestAsync(registry, meta.Name!, OciTag(meta.Version!), Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciMediaTypes.OciManifest, ct);
+    }
+
+    /// <summary>The annotations `helm push` derives from Chart.yaml.</summary>
+    private static JsonObject OciAnnotations(ChartMetadata meta)
+    {
+        var a = new JsonObject();
+        if (meta.Annotations is not null)
+            foreach (var (k, v) in meta.Annotations) a[k] = v;
+        if (!string.IsNullOrEmpty(meta.Description)) a["org.opencontainers.image.description"] = meta.Description;
+        if (!string.IsNullOrEmpty(meta.Home)) a["org.opencontainers.image.url"] = meta.Home;
+        if (meta.Sources is { Count: > 0 } sources) a["org.opencontainers.image.source"] = sources[0];
+        if (meta.Maintainers is { Count: > 0 } maintainers)
+            a["org.opencontainers.image.authors"] = string.Join(", ", maintainers.Select(m => string.IsNullOrEmpty(m.Email) ? m.Name : $"{m.Name} ({m.Email})"));
+        a["org.opencontainers.image.title"] = meta.Name;
+        a["org.opencontainers.image.version"] = meta.Version;
+        a["org.opencontainers.image.created"] = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        return a;
+    }
 
     /// <summary>The OCI tag `helm push` uses for a chart version.</summary>
     public static string OciTag(string chartVersion) => chartVersion.Replace('+', '_');
@@ -84,7 +143,8 @@ public sealed class HelmChartService(ArtifactService artifacts)
             {
                 var batch = await store.ListVersionsAsync(pkg.Id, new PageRequest(page, PageRequest.MaxPageSize), ct);
                 foreach (var v in batch.Items)
-                    if (await ToChartAsync(pkg, v, ct) is { } chart) charts.Add(chart);
+                    if (await ToChartAsync(pkg, v, ct) is { } chart && !charts.Any(c => c.Metadata.Version == chart.Metadata.Version))
+                        charts.Add(chart);
                 if (batch.Items.Count < PageRequest.MaxPageSize) break;
             }
             if (charts.Count == 0) continue;

@@ -157,8 +157,7 @@ public sealed class HelmModule : IFormatModule
         // The chart's name and version are only known from the archive, so the duplicate check comes after parsing.
         var meta = await charts.ReadMetadataAsync(blob.Digest, ct);
         if (!overwrite && await charts.VersionExistsAsync(reg, meta.Name!, meta.Version!, ct)) return Conflict();
-        var result = await charts.PublishAsync(reg, blob, meta, overwrite, ct);
-        if (result.Outcome == PublishOutcome.Conflict) return Conflict();
+        if (await charts.PublishAsync(reg, blob, meta, overwrite, ct) == PublishOutcome.Conflict) return Conflict();
         return Results.Json(new { saved = true }, statusCode: StatusCodes.Status201Created);
     }
 

@@ -6,6 +6,8 @@ public static class ArtifactTransfers
     public static readonly IReadOnlyList<IArtifactTransfer> All =
     [
         new GenericTransfer(),
+        new GoTransfer(),
+        new HelmTransfer(),
         new NpmTransfer(),
         new PythonTransfer(),
         new MavenTransfer(),

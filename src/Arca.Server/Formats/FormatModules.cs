@@ -1,4 +1,6 @@
 using Arca.Server.Formats.Generic;
+using Arca.Server.Formats.Go;
+using Arca.Server.Formats.Helm;
 using Arca.Server.Formats.Maven;
 using Arca.Server.Formats.Npm;
 using Arca.Server.Formats.NuGet;
@@ -13,6 +15,8 @@ public static class FormatModules
     public static IReadOnlyList<IFormatModule> Create() =>
     [
         new GenericModule(),
+        new GoModule(),
+        new HelmModule(),
         new OciModule(),
         new NpmModule(),
         new PyPIModule(),

@@ -19,6 +19,8 @@ public sealed record ServerOptions
     public TimeSpan? GcInterval { get; init; }
     /// <summary>Unreferenced blobs younger than this survive GC, so uploads in flight are never collected.</summary>
     public TimeSpan GcGracePeriod { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Least severe log level written (tests use Warning to keep CI output readable).</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
     /// <summary>Write request logs as JSON lines instead of plain text.</summary>
     public bool JsonLogs { get; init; }
 }

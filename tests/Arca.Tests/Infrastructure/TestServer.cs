@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Arca.Tests.Infrastructure;
 
@@ -36,7 +37,11 @@ public sealed class TestServer : IAsyncDisposable
     {
         var dataDir = TempDir.Create("arca-data");
         var token = "arca_test_admin_" + Guid.NewGuid().ToString("N");
-        var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dataDir, AdminToken = token };
+        var options = new ServerOptions
+        {
+            Listen = "http://127.0.0.1:0", DataDirectory = dataDir, AdminToken = token,
+            MinimumLogLevel = Environment.GetEnvironmentVariable("ARCA_TEST_LOGS") == "1" ? LogLevel.Information : LogLevel.Warning,
+        };
         if (configure is not null) options = configure(options);
         var app = await ArcaServer.BuildAsync(options, configureServices: services);
         await app.StartAsync();

@@ -7,14 +7,23 @@ namespace Arca.Migration.Sources;
 
 /// <summary>Another Arca server (type ARCA, alias HAR): listed through its management API page by page,
 /// content read from its format endpoints.</summary>
-public sealed class ArcaSource(EndpointConfig endpoint) : IMigrationSource
+public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSource
 {
     private readonly HttpClient _http = MigrationHttp.CreateClient(endpoint);
+    internal HttpClient Http => _http;
+    internal EndpointConfig Endpoint => endpoint;
     private const int PageSize = 100;
 
+    /// <summary>One lister per artifact type; each format's lister lives in its own partial file (ArcaSource.&lt;Type&gt;.cs).</summary>
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC"];
 
-    public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
+    {
+        "GENERIC" => ListGenericAsync(mapping, filter, ct),
+        _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from an Arca source"),
+    };
+
+    private async IAsyncEnumerable<MigrationItem> ListGenericAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var reg = Uri.EscapeDataString(mapping.SourceRegistry);
         await foreach (var package in PagesAsync($"api/v1/registries/{reg}/packages", ct))
@@ -39,7 +48,7 @@ public sealed class ArcaSource(EndpointConfig endpoint) : IMigrationSource
         }
     }
 
-    private async Task<Stream> OpenAsync(string url, CancellationToken ct)
+    internal async Task<Stream> OpenAsync(string url, CancellationToken ct)
     {
         var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
         await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);
@@ -47,7 +56,7 @@ public sealed class ArcaSource(EndpointConfig endpoint) : IMigrationSource
     }
 
     /// <summary>Follows Arca's page/page_size paging; each page is fetched only when the previous one is consumed.</summary>
-    private async IAsyncEnumerable<JsonElement> PagesAsync(string url, [EnumeratorCancellation] CancellationToken ct)
+    internal async IAsyncEnumerable<JsonElement> PagesAsync(string url, [EnumeratorCancellation] CancellationToken ct)
     {
         var sep = url.Contains('?') ? '&' : '?';
         for (var page = 1; ; page++)
@@ -61,8 +70,8 @@ public sealed class ArcaSource(EndpointConfig endpoint) : IMigrationSource
         }
     }
 
-    private static string Escape(string s) => Uri.EscapeDataString(s);
-    private static string EscapePath(string p) => string.Join('/', p.Split('/').Select(Uri.EscapeDataString));
+    internal static string Escape(string s) => Uri.EscapeDataString(s);
+    internal static string EscapePath(string p) => string.Join('/', p.Split('/').Select(Uri.EscapeDataString));
 
     public void Dispose() => _http.Dispose();
 }

@@ -140,5 +140,54 @@ internal static class Migrations
                 updated_at TEXT NOT NULL
             );
             """),
+        // 4: replication rules, their executions and the tasks of each execution (history survives restarts).
+        (4, """
+            CREATE TABLE replication_rules (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                endpoint TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                source_filter TEXT NOT NULL,
+                tag_filter TEXT NULL,
+                labels TEXT NOT NULL DEFAULT '[]',
+                destination_registry TEXT NULL,
+                destination_namespace TEXT NULL,
+                destination_namespace_replace_count INTEGER NOT NULL DEFAULT -1,
+                override INTEGER NOT NULL DEFAULT 0,
+                cron TEXT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE INDEX ix_replication_rules_endpoint ON replication_rules(endpoint);
+            CREATE TABLE replication_executions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                rule TEXT NOT NULL,
+                trigger TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                ended_at TEXT NULL,
+                total INTEGER NOT NULL DEFAULT 0,
+                succeeded INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                skipped INTEGER NOT NULL DEFAULT 0,
+                bytes INTEGER NOT NULL DEFAULT 0,
+                error TEXT NULL
+            );
+            CREATE INDEX ix_replication_executions_rule ON replication_executions(rule, id);
+            CREATE TABLE replication_tasks (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                execution_id INTEGER NOT NULL REFERENCES replication_executions(id) ON DELETE CASCADE,
+                source TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                status TEXT NOT NULL,
+                digest TEXT NULL,
+                started_at TEXT NULL,
+                ended_at TEXT NULL,
+                bytes INTEGER NOT NULL DEFAULT 0,
+                error TEXT NULL
+            );
+            CREATE INDEX ix_replication_tasks_execution ON replication_tasks(execution_id);
+            """),
     ];
 }

@@ -6,6 +6,7 @@ using Arca.Server.Api;
 using Arca.Server.Auth;
 using Arca.Server.Endpoints;
 using Arca.Server.Formats;
+using Arca.Server.Replication;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
 using Arca.Storage.Sqlite;
@@ -55,6 +56,7 @@ public static class ArcaServer
         builder.Services.AddSingleton<GarbageCollector>();
         builder.Services.AddHostedService<PeriodicGcService>();
         EndpointApi.AddServices(builder.Services);
+        ReplicationApi.AddServices(builder.Services);
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1", StringComparison.Ordinal) == true);
 
         var modules = FormatModules.Create();
@@ -79,6 +81,7 @@ public static class ArcaServer
         ArtifactEndpoints.Map(api);
         TokenEndpoints.Map(api);
         EndpointApi.Map(api);
+        ReplicationApi.Map(api);
         SystemEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json");
         foreach (var m in modules) m.MapEndpoints(app);

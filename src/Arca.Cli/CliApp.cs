@@ -14,6 +14,7 @@ public static class CliApp
         root.Subcommands.Add(ImageCommands.Create());
         foreach (var c in ManagementCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(EndpointCommands.Create());
+        root.Subcommands.Add(ReplicationCommands.Create());
         // No response files: arguments such as npm's "@scope/name@1.0.0" start with '@' and must stay literal.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         return await parse.InvokeAsync();

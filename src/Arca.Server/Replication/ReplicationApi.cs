@@ -23,7 +23,7 @@ public static class ReplicationApi
         services.AddSingleton<ReplicationCredentials>();
         services.AddSingleton<IBearerTokenReader>(sp => sp.GetRequiredService<ReplicationCredentials>());
         services.AddSingleton<ReplicationRuleService>();
-        services.AddSingleton<IEndpointReferenceChecker>(sp => sp.GetRequiredService<ReplicationRuleService>());
+        services.AddSingleton<IEndpointReferenceChecker, ReplicationEndpointReferences>();
         services.AddSingleton<ReplicationRunner>();
         services.AddHostedService<ReplicationScheduler>();
     }

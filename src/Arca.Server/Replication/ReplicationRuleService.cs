@@ -8,8 +8,8 @@ using Arca.Server.Endpoints;
 
 namespace Arca.Server.Replication;
 
-/// <summary>Validation and storage of replication rules; also vetoes deleting an endpoint that a rule uses.</summary>
-public sealed class ReplicationRuleService(IReplicationStore store, IMetadataStore metadata, EndpointService endpoints) : IEndpointReferenceChecker
+/// <summary>Validation and storage of replication rules.</summary>
+public sealed class ReplicationRuleService(IReplicationStore store, IMetadataStore metadata, EndpointService endpoints)
 {
     public const string Pull = "pull", Push = "push";
     private const int MaxLabels = 32, MaxLabelLength = 128, MaxReplaceCount = 32;
@@ -63,9 +63,6 @@ public sealed class ReplicationRuleService(IReplicationStore store, IMetadataSto
         await store.DeleteRuleAsync(rule.Id, ct); // executions stay as history
     }
 
-    public async Task<IReadOnlyList<string>> GetReferencesAsync(string endpointName, CancellationToken ct) =>
-        (await store.ListRulesAsync(ct)).Where(r => r.Endpoint == endpointName).Select(r => r.Name).ToList();
-
     private async Task<ReplicationRule> ValidateAsync(ReplicationRule rule, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(rule.Endpoint)) throw ArcaException.BadRequest("endpoint is required", "INVALID_ENDPOINT");
@@ -110,4 +107,11 @@ public sealed class ReplicationRuleService(IReplicationStore store, IMetadataSto
     private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     private static string Printable(string? s) => s is null ? "" : new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+}
+
+/// <summary>Vetoes deleting an endpoint that a rule uses (kept apart from the rule service, which itself needs the endpoint service).</summary>
+public sealed class ReplicationEndpointReferences(IReplicationStore store) : IEndpointReferenceChecker
+{
+    public async Task<IReadOnlyList<string>> GetReferencesAsync(string endpointName, CancellationToken ct) =>
+        (await store.ListRulesAsync(ct)).Where(r => r.Endpoint == endpointName).Select(r => r.Name).ToList();
 }

@@ -89,11 +89,13 @@ public sealed class ReplicationTests : IAsyncLifetime
         Assert.Equal(0, second.GetProperty("bytes").GetInt64());
         Assert.All(second.GetProperty("tasks").EnumerateArray(), t => Assert.Equal("skipped", t.GetProperty("status").GetString()));
 
-        var list = await ArcaRun(_arca, "replication", "executions", "--rule", "pull-lib");
+        var list = await ArcaRun(_arca, "replication", "executions", "--rule", "pull-lib", "--format", "json");
         list.AssertOk("list executions");
-        Assert.Contains("scheduled", list.Stdout);
-        Assert.Contains("manual", list.Stdout);
-        var get = await ArcaRun(_arca, "replication", "execution", "get", second.GetProperty("id").GetInt64().ToString(), "--tasks");
+        var triggers = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("items").EnumerateArray()
+            .Select(e => e.GetProperty("trigger").GetString()).ToList();
+        Assert.Contains("scheduled", triggers);
+        Assert.Equal("manual", triggers[0]); // newest first
+        var get = await ArcaRun(_arca, "replication", "execution", "get", second.GetProperty("id").GetInt64().ToString(), "--tasks", "--format", "yaml");
         get.AssertOk("execution get --tasks");
         Assert.Contains("library/tool:1.5", get.Stdout);
     }

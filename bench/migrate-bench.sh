@@ -30,7 +30,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  [[ -n "${KEEP_WORK:-}" ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -116,10 +116,10 @@ verify() { # $1 = repository prefix at Arca
   local bad=0
   while read -r repo digest; do
     got=$(curl -sf -I -u "admin:$TOKEN" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-      "http://127.0.0.1:$ARCA_PORT/v2/$1/${repo#bench/}/manifests/1" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+      "http://127.0.0.1:$ARCA_PORT/v2/$1/${repo#bench/}/manifests/1" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}' || true)
     [[ "$got" == "$digest" ]] || { bad=$((bad + 1)); }
   done <"$WORK/digests.txt"
-  [[ $bad == 0 ]] || { echo "$bad images differ at $1" >&2; exit 1; }
+  [[ $bad == 0 ]] || { echo "$bad images differ at $1" >&2; tail -n 20 "$WORK/skopeo.log" >&2; exit 1; }
 }
 
 migrate() { # $1 = config, rest = extra args
@@ -148,7 +148,7 @@ HOME="$WORK/skopeo-home" skopeo --policy "$WORK/skopeo-home/policy.json" sync --
   --dest-tls-verify=false --dest-creds "admin:$TOKEN" --preserve-digests \
   "$WORK/sync.yaml" "127.0.0.1:$ARCA_PORT/skopeo" >"$WORK/skopeo.log" 2>&1 || { tail -n 20 "$WORK/skopeo.log" >&2; exit 1; }
 t1=$(now)
-SKOPEO=$(elapsed "$t0" "$t1"); verify skopeo/bench
+SKOPEO=$(elapsed "$t0" "$t1"); verify skopeo
 
 echo "== arca registry migrate --concurrency $CONCURRENCY"
 CFGN=$(write_config migrated-par "$CONCURRENCY")

@@ -56,7 +56,8 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
         if (existing is not null && !overwrite)
             throw new HttpStatusException(HttpStatusCode.Conflict, $"{chart.Display} exists at the destination with a different digest (use overwrite)");
 
-        await using (var content = await chart.Open(ct))
+        long moved;
+        await using (var content = new CountingStream(await chart.Open(ct)))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"pkg/{reg}/helm/api/charts" + (overwrite ? "?force=true" : ""))
             { Content = new StreamContent(content, 128 * 1024) };
@@ -64,13 +65,14 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
             if (chart.Size is { } size) request.Content.Headers.ContentLength = size;
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             await MigrationHttp.EnsureSuccessAsync(response, $"upload {chart.Display}", ct);
+            moved = content.BytesRead;
         }
 
         var stored = await DigestAtAsync(reg, chart, ct);
         if (!ContentHash.Same(stored, sha256))
             throw new InvalidOperationException($"{chart.Display}: destination digest {stored ?? "(missing)"} differs from source {sha256}");
         if (OciRepositoryName().IsMatch(chart.Package)) await VerifyOciAsync(mapping, chart, sha256, ct);
-        return (ItemStatus.Succeeded, chart.Size ?? 0);
+        return (ItemStatus.Succeeded, moved);
     }
 
     /// <summary>The digest of the chart version in the destination's classic view, null when absent.</summary>

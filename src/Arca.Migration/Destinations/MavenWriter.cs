@@ -40,7 +40,8 @@ internal sealed class MavenWriter(HttpClient http) : IItemWriter
         if (existing is not null && !overwrite && !f.Version.EndsWith("-SNAPSHOT", StringComparison.Ordinal))
             throw new HttpStatusException(HttpStatusCode.Conflict, $"{f.Display} exists at the destination with different content (use overwrite)");
 
-        await using (var content = await f.Open(ct))
+        long moved;
+        await using (var content = new CountingStream(await f.Open(ct)))
         {
             using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StreamContent(content, 128 * 1024) };
             if (f.Size is { } size) request.Content.Headers.ContentLength = size;
@@ -49,12 +50,13 @@ internal sealed class MavenWriter(HttpClient http) : IItemWriter
             if (sha1 is not null) request.Headers.Add("X-Checksum-Sha1", sha1.Trim());
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             await MigrationHttp.EnsureSuccessAsync(response, $"PUT {f.Display}", ct);
+            moved = content.BytesRead;
         }
 
         var stored = await SidecarAsync(url, algorithm, ct);
         if (!ContentHash.Same(stored, expected))
             throw new InvalidOperationException($"{f.Display}: destination {algorithm} {stored ?? "(missing)"} differs from source {expected}");
-        return (ItemStatus.Succeeded, f.Size ?? 0);
+        return (ItemStatus.Succeeded, moved);
     }
 
     private async Task<string?> SidecarAsync(string url, string algorithm, CancellationToken ct)

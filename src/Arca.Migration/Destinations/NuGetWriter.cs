@@ -36,11 +36,11 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         {
             if (existing is not null && !overwrite)
                 throw new HttpStatusException(HttpStatusCode.Conflict, $"{p.Display} exists at the destination with different content (use overwrite)");
-            await PushAsync(reg, p, ct);
+            var moved = await PushAsync(reg, p, ct);
             var stored = await Sha256AtAsync(nupkgUrl, ct);
             if (!ContentHash.Same(stored, sha256))
                 throw new InvalidOperationException($"{p.Display}: destination sha256 {stored ?? "(missing)"} differs from source {sha256}");
-            (status, bytes) = (ItemStatus.Succeeded, p.Size ?? 0);
+            (status, bytes) = (ItemStatus.Succeeded, moved);
         }
 
         // A push lists the version; keep the source's unlisted state (DELETE is NuGet's unlist, idempotent).
@@ -54,9 +54,9 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         return (status, bytes);
     }
 
-    private async Task PushAsync(string reg, NuGetPackageItem p, CancellationToken ct)
+    private async Task<long> PushAsync(string reg, NuGetPackageItem p, CancellationToken ct)
     {
-        await using var content = await p.Open(ct);
+        await using var content = new CountingStream(await p.Open(ct));
         var file = new StreamContent(content, 128 * 1024);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         if (p.Size is { } size) file.Headers.ContentLength = size;
@@ -65,6 +65,7 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         if (apiKey is not null) request.Headers.Add("X-NuGet-ApiKey", apiKey);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await MigrationHttp.EnsureSuccessAsync(response, $"push {p.Display}", ct);
+        return content.BytesRead;
     }
 
     private async Task<string?> Sha256AtAsync(string url, CancellationToken ct)

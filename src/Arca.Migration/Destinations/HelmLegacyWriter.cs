@@ -57,14 +57,22 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
             throw new HttpStatusException(HttpStatusCode.Conflict, $"{chart.Display} exists at the destination with a different digest (use overwrite)");
 
         long moved;
-        await using (var content = new CountingStream(await chart.Open(ct)))
+        // The index's digest (or the one hashed above) is checked while streaming; a mismatch aborts the (chunked) upload before it completes.
+        await using (var content = new CountingStream(await chart.Open(ct), sha256))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"pkg/{reg}/helm/api/charts" + (overwrite ? "?force=true" : ""))
             { Content = new StreamContent(content, 128 * 1024) };
             request.Content.Headers.ContentType = new("application/gzip");
-            if (chart.Size is { } size) request.Content.Headers.ContentLength = size;
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            await MigrationHttp.EnsureSuccessAsync(response, $"upload {chart.Display}", ct);
+            request.Headers.TransferEncodingChunked = true; // no Content-Length, so an aborted stream never completes the upload
+            try
+            {
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                await MigrationHttp.EnsureSuccessAsync(response, $"upload {chart.Display}", ct);
+            }
+            catch (HttpRequestException) when (content.MismatchedSha256 is { } actual)
+            {
+                throw new InvalidDataException($"{chart.Display}: the source chart has sha256 {actual}, expected {sha256}; nothing was stored");
+            }
             moved = content.BytesRead;
         }
 

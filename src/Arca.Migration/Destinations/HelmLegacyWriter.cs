@@ -69,9 +69,9 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
                 await MigrationHttp.EnsureSuccessAsync(response, $"upload {chart.Display}", ct);
             }
-            catch (HttpRequestException) when (content.MismatchedSha256 is { } actual)
+            catch (Exception e) when (content.MismatchedSha256 is { } actual && e is HttpRequestException or InvalidDataException)
             {
-                throw new InvalidDataException($"{chart.Display}: the source chart has sha256 {actual}, expected {sha256}; nothing was stored");
+                throw new InvalidDataException($"{chart.Display}: the source chart has sha256 {actual}, expected {sha256}{(chart.Sha256 is null ? "" : " (from its index)")}; nothing was stored");
             }
             moved = content.BytesRead;
         }

@@ -17,6 +17,7 @@ public sealed class StaticHttpServer : IAsyncDisposable
 
     public static async Task<StaticHttpServer> StartAsync(string root)
     {
+        Directory.CreateDirectory(root);
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -35,7 +36,7 @@ public sealed class StaticHttpServer : IAsyncDisposable
         using var http = new HttpClient();
         for (var i = 0; ; i++)
         {
-            try { (await http.GetAsync(server.BaseUrl + "/")).EnsureSuccessStatusCode(); return server; }
+            try { using var _ = await http.GetAsync(server.BaseUrl + "/"); return server; } // any answer: it is listening
             catch (HttpRequestException) when (i < 100 && !process.HasExited) { await Task.Delay(100); }
         }
     }

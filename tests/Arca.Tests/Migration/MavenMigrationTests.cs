@@ -143,6 +143,42 @@ public sealed class MavenMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_directory_listings_literal_coordinates_are_read_through_maven_metadata()
+    {
+        var expected = new Dictionary<string, byte[]>();
+        void Add(string path, byte[] bytes, params string[] sidecars) => expected[Put(path, bytes, sidecars)] = bytes;
+        Add("com/acme/util/1.0/util-1.0.pom", Pom("com.acme", "util", "1.0"), "sha1");
+        Add("com/acme/util/1.0/util-1.0.jar", Jar("util 1.0"), "sha1");
+        Add("com/acme/util/1.0/util-1.0-sources.jar", Jar("util 1.0 sources"));
+        Put("com/acme/util/1.0/util-1.0-tests.jar", Jar("not discoverable without a listing"));
+        var parent = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Pom("com.acme", "util", "2.0")).Replace("<packaging>jar</packaging>", "<packaging>pom</packaging>"));
+        Add("com/acme/util/2.0/util-2.0.pom", parent, "sha1");
+        Put("com/acme/util/maven-metadata.xml", Encoding.UTF8.GetBytes("""
+            <metadata><groupId>com.acme</groupId><artifactId>util</artifactId>
+              <versioning><latest>2.0</latest><versions><version>1.0</version><version>2.0</version></versions></versioning></metadata>
+            """));
+        // An index.html in every directory: http.server then serves it instead of a listing, like a host without listings.
+        foreach (var dir in Directory.GetDirectories(Path.Combine(_repo, "releases"), "*", SearchOption.AllDirectories).Append(Path.Combine(_repo, "releases")))
+            File.WriteAllText(Path.Combine(dir, "index.html"), "<html><body>no listing here</body></html>");
+        await using var source = await StaticHttpServer.StartAsync(_repo);
+
+        var config = MigrateCli.WriteConfig(_work, source.BaseUrl, "MAVEN", null, _a.BaseUrl, """
+              - artifactType: MAVEN
+                sourceRegistry: releases
+                destinationRegistry: maven-meta
+                includePatterns: ["com.acme:util"]
+            """);
+        var run = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
+        run.AssertOk("metadata-driven migration");
+        Assert.Equal(expected.Count, MigrateCli.Summary(run).GetProperty("succeeded").GetInt32());
+        Assert.Equal(expected.ToDictionary(e => e.Key, e => Convert.ToHexStringLower(SHA256.HashData(e.Value))).OrderBy(e => e.Key),
+            (await ChecksumsAsync(_a.Admin, "maven-meta")).OrderBy(e => e.Key));
+        var rerun = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
+        rerun.AssertOk("metadata-driven rerun");
+        Assert.Equal(expected.Count, MigrateCli.Summary(rerun).GetProperty("skipped").GetInt32());
+    }
+
+    [Fact]
     public async Task A_file_whose_sidecar_lies_fails_and_is_not_stored()
     {
         Put("com/acme/good/1.0/good-1.0.pom", Pom("com.acme", "good", "1.0"), "sha1");

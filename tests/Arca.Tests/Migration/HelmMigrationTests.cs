@@ -85,6 +85,14 @@ public sealed class HelmMigrationTests : IAsyncLifetime
                 destinationRegistry: charts
                 excludePatterns: ["skipped"]
             """);
+        var dry = await ArcaCli.RunAsync(null, null, ["registry", "migrate", "--config", config, "--dry-run"], _work,
+            new Dictionary<string, string?> { ["DEST_TOKEN"] = _arca.AdminToken });
+        dry.AssertOk("dry run");
+        Assert.Contains("would copy  web-1.3.0+build.5", dry.Stdout);
+        Assert.Contains("would copy  tool-0.1.0", dry.Stdout);
+        Assert.DoesNotContain("skipped-9.0.0", dry.Stdout);
+        Assert.Equal(HttpStatusCode.NotFound, (await _arca.Admin.GetAsync("api/v1/registries/charts")).StatusCode);
+
         var first = await MigrateCli.RunAsync(config, _arca.AdminToken, _work);
         first.AssertOk("migrate charts");
         Assert.Equal(3, MigrateCli.Summary(first).GetProperty("succeeded").GetInt32());

@@ -24,6 +24,9 @@ public static class MigrationRunner
         "ARCA" => new ArcaSource(source),
         "DOCKER_REGISTRY" => new DockerRegistrySource(source),
         "HARBOR" => new HarborSource(source),
+        "MAVEN" => new MavenHttpSource(source),
+        "HELM_HTTP" => new HelmHttpSource(source),
+        "NUGET" => new NuGetFeedSource(source),
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
     };
 

@@ -27,6 +27,9 @@ public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposab
     {
         "GENERIC" => new GenericWriter(_http),
         "DOCKER" or "HELM" => OciWriter,
+        "MAVEN" => new MavenWriter(_http),
+        "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint),
+        "NUGET" => new NuGetWriter(_http, endpoint.Password),
         _ => null,
     };
 

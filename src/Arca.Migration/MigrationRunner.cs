@@ -30,7 +30,8 @@ public static class MigrationRunner
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
     };
 
-    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct)
+    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct,
+        Action<int, MigrationItem>? onListed = null)
     {
         using var source = CreateSource(config.Source);
         using var destination = new ArcaDestination(config.Destination);
@@ -43,7 +44,7 @@ public static class MigrationRunner
         var report = new MigrationReport(config, options.ReportPath, options.DryRun);
         try
         {
-            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult);
+            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult, onListed);
             await engine.RunAsync(options.DryRun, options.Overwrite, options.Concurrency, ct);
         }
         finally { report.Dispose(); }

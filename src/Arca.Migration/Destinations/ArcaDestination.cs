@@ -26,6 +26,8 @@ public sealed class ArcaDestination(EndpointConfig endpoint) : IDisposable
     public IItemWriter? WriterFor(string artifactType) => artifactType switch
     {
         "GENERIC" => new GenericWriter(_http),
+        "NPM" => new NpmWriter(_http),
+        "PYTHON" => new PythonWriter(_http),
         _ => null,
     };
 

@@ -154,22 +154,26 @@ internal sealed class HashingStream(Stream inner) : Stream
     private long _length;
     public long BytesRead => _length;
     public override long Length => throw new NotSupportedException();
-    public string Sha256Hex() => Convert.ToHexStringLower(_sha256.GetCurrentHash());
+    private string? _finalHex; // kept at the end of the stream: the upload disposes the stream when it is sent
+    public string Sha256Hex() => _finalHex ?? Convert.ToHexStringLower(_sha256.GetCurrentHash());
+
+    private int Seen(ReadOnlySpan<byte> data)
+    {
+        if (data.Length == 0) _finalHex ??= Convert.ToHexStringLower(_sha256.GetCurrentHash());
+        else { _sha256.AppendData(data); _length += data.Length; }
+        return data.Length;
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override int Read(Span<byte> buffer)
     {
         var n = inner.Read(buffer);
-        _sha256.AppendData(buffer[..n]);
-        _length += n;
-        return n;
+        return Seen(buffer[..n]);
     }
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
         var n = await inner.ReadAsync(buffer, ct);
-        _sha256.AppendData(buffer.Span[..n]);
-        _length += n;
-        return n;
+        return Seen(buffer.Span[..n]);
     }
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 

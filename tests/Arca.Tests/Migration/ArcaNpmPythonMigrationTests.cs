@@ -174,5 +174,17 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         Assert.Equal(0, again[0].GetProperty("succeeded").GetInt32() + again[1].GetProperty("succeeded").GetInt32());
         Assert.Equal(4, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(3, again[1].GetProperty("skipped").GetInt32());
+
+        // The same npm registry read as a plain NPM_REGISTRY (a path under the endpoint, with credentials): Arca has
+        // no verdaccio package list, so the listing pages through the npm search API.
+        var viaNpm = MigrationCli.WriteConfig(_work, _source.BaseUrl, "NPM_REGISTRY", _source.AdminToken, _dest.BaseUrl, """
+              - artifactType: NPM
+                sourceRegistry: pkg/npm-src/npm
+                destinationRegistry: npm-dst2
+            """);
+        var third = await MigrationCli.RunAsync(_dest, viaNpm, _work);
+        Assert.Equal(4, third[0].GetProperty("succeeded").GetInt32());
+        Assert.Equal(await ChecksumsAsync(_source.Admin, "npm-src"), await ChecksumsAsync(_dest.Admin, "npm-dst2"));
+        Assert.Equal(src.GetProperty("dist-tags").ToString(), (await GetJsonAsync(_dest.Admin, "pkg/npm-dst2/npm/@team%2fcore")).GetProperty("dist-tags").ToString());
     }
 }

@@ -82,6 +82,9 @@ public sealed class VerdaccioServer : BackgroundServer
         return server;
     }
 
+    /// <summary>Where verdaccio keeps a package's tarballs.</summary>
+    public string StorageDir(string package) => Path.Combine(_dir, "storage", package);
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
@@ -124,11 +127,13 @@ public static class MigrationCli
         return path;
     }
 
+    public static Task<ProcResult> RunRawAsync(TestServer dest, string config, string workDir, params string[] args) =>
+        ArcaCli.RunAsync(null, null, ["registry", "migrate", "--config", config, "--format", "json", .. args], workDir,
+            new Dictionary<string, string?> { ["DEST_TOKEN"] = dest.AdminToken }, TimeSpan.FromMinutes(5));
+
     public static async Task<JsonElement[]> RunAsync(TestServer dest, string config, string workDir, params string[] args)
     {
-        var r = await ArcaCli.RunAsync(null, null, ["registry", "migrate", "--config", config, "--format", "json", .. args], workDir,
-            new Dictionary<string, string?> { ["DEST_TOKEN"] = dest.AdminToken }, TimeSpan.FromMinutes(5));
-        r.AssertOk("arca registry migrate");
+        var r = (await RunRawAsync(dest, config, workDir, args)).AssertOk("arca registry migrate");
         return JsonDocument.Parse(r.Stdout).RootElement.GetProperty("mappings").EnumerateArray().ToArray();
     }
 }

@@ -125,4 +125,32 @@ public sealed class VerdaccioMigrationTests : IAsyncLifetime
         Assert.Equal(3, again[1].GetProperty("skipped").GetInt32());
         Assert.Equal(0, again[0].GetProperty("bytes").GetInt64());
     }
+
+    [Fact]
+    public async Task A_tarball_that_does_not_match_its_integrity_fails_and_nothing_is_stored()
+    {
+        var source = _verdaccio.BaseUrl + "/";
+        var publishRc = Npmrc(source, _verdaccio.Token);
+        (await Npm(publishRc, WritePackage("tampered", "1.0.0"), source, "publish")).AssertOk("publish tampered");
+        (await Npm(publishRc, WritePackage("intact", "1.0.0"), source, "publish")).AssertOk("publish intact");
+        var tarball = Path.Combine(_verdaccio.StorageDir("tampered"), "tampered-1.0.0.tgz");
+        Assert.True(File.Exists(tarball), "verdaccio storage layout changed: " + string.Join(", ", Directory.GetFiles(_verdaccio.StorageDir("tampered"))));
+        var bytes = File.ReadAllBytes(tarball);
+        bytes[^10] ^= 0xFF; // same size, different content
+        File.WriteAllBytes(tarball, bytes);
+
+        var config = MigrationCli.WriteConfig(_work, _verdaccio.BaseUrl, "NPM_REGISTRY", null, _dest.BaseUrl, """
+              - artifactType: NPM
+                destinationRegistry: npm-checked
+            """);
+        var report = Path.Combine(_work, "report.json");
+        var run = await MigrationCli.RunRawAsync(_dest, config, _work, "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var items = JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("items").EnumerateArray().ToList();
+        var failed = Assert.Single(items, i => i.GetProperty("status").GetString() == "failed");
+        Assert.Equal("tampered", failed.GetProperty("package").GetString());
+        Assert.Contains("integrity", failed.GetProperty("error").GetString());
+        Assert.Single(items, i => i.GetProperty("status").GetString() == "succeeded" && i.GetProperty("package").GetString() == "intact");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _dest.Admin.GetAsync("pkg/npm-checked/npm/tampered")).StatusCode);
+    }
 }

@@ -117,6 +117,9 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         return JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
     }
 
+    private static Dictionary<string, string> Tags(JsonElement packument) =>
+        packument.GetProperty("dist-tags").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+
     /// <summary>What the simple index says per file: sha256, requires-python, yanked.</summary>
     private static async Task<Dictionary<string, string>> SimpleFilesAsync(HttpClient c, string registry, string project)
     {
@@ -157,7 +160,7 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
 
         var src = await GetJsonAsync(_source.Admin, "pkg/npm-src/npm/@team%2fcore");
         var dst = await GetJsonAsync(_dest.Admin, "pkg/npm-dst/npm/@team%2fcore");
-        Assert.Equal(src.GetProperty("dist-tags").ToString(), dst.GetProperty("dist-tags").ToString());
+        Assert.Equal(Tags(src), Tags(dst));
         Assert.Equal("1.2.0", dst.GetProperty("dist-tags").GetProperty("latest").GetString());
         Assert.Equal("2.0.0-rc.1", dst.GetProperty("dist-tags").GetProperty("beta").GetString());
         Assert.Equal("too old", dst.GetProperty("versions").GetProperty("1.0.0").GetProperty("deprecated").GetString());
@@ -175,6 +178,20 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         Assert.Equal(4, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(3, again[1].GetProperty("skipped").GetInt32());
 
+        // Changes made at the source after the first run follow on the next: a deprecation (as `npm deprecate` sends
+        // it) and a yank. Only those two items do anything.
+        var writable = JsonNode.Parse((await GetJsonAsync(_source.Admin, "pkg/npm-src/npm/@team%2fcore?write=true")).GetRawText())!;
+        writable["versions"]!["1.2.0"]!["deprecated"] = "moved to @team/core2";
+        (await _source.Admin.PutAsync("pkg/npm-src/npm/@team%2fcore", new StringContent(writable.ToJsonString(), Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await _source.Admin.PutAsync("pkg/py-src/python/yank/second/3.0", null)).EnsureSuccessStatusCode();
+        var followUp = await MigrationCli.RunAsync(_dest, config, _work);
+        Assert.Equal(1, followUp[0].GetProperty("succeeded").GetInt32());
+        Assert.Equal(1, followUp[1].GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, followUp[0].GetProperty("bytes").GetInt64() + followUp[1].GetProperty("bytes").GetInt64());
+        Assert.Equal("moved to @team/core2", (await GetJsonAsync(_dest.Admin, "pkg/npm-dst/npm/@team%2fcore")).GetProperty("versions").GetProperty("1.2.0").GetProperty("deprecated").GetString());
+        Assert.Equal(await SimpleFilesAsync(_source.Admin, "py-src", "second"), await SimpleFilesAsync(_dest.Admin, "py-dst", "second"));
+        Assert.EndsWith(" True", (await SimpleFilesAsync(_dest.Admin, "py-dst", "second")).Values.Single());
+
         // The same npm registry read as a plain NPM_REGISTRY (a path under the endpoint, with credentials): Arca has
         // no verdaccio package list, so the listing pages through the npm search API.
         var viaNpm = MigrationCli.WriteConfig(_work, _source.BaseUrl, "NPM_REGISTRY", _source.AdminToken, _dest.BaseUrl, """
@@ -185,6 +202,6 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         var third = await MigrationCli.RunAsync(_dest, viaNpm, _work);
         Assert.Equal(4, third[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(await ChecksumsAsync(_source.Admin, "npm-src"), await ChecksumsAsync(_dest.Admin, "npm-dst2"));
-        Assert.Equal(src.GetProperty("dist-tags").ToString(), (await GetJsonAsync(_dest.Admin, "pkg/npm-dst2/npm/@team%2fcore")).GetProperty("dist-tags").ToString());
+        Assert.Equal(Tags(src), Tags(await GetJsonAsync(_dest.Admin, "pkg/npm-dst2/npm/@team%2fcore")));
     }
 }

@@ -142,7 +142,7 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         await UploadWheelAsync("second", "3.0");
         (await _source.Admin.PutAsync("pkg/py-src/python/yank/tool-kit/1.0?reason=bad", null)).EnsureSuccessStatusCode();
 
-        var config = MigrationCli.WriteConfig(_work, _source.BaseUrl, "ARCA", _source.AdminToken, _dest.BaseUrl, """
+        var config = MigrateCli.WriteConfig(_work, _source.BaseUrl, "ARCA", _source.AdminToken, _dest.BaseUrl, """
               - artifactType: NPM
                 sourceRegistry: npm-src
                 destinationRegistry: npm-dst
@@ -150,7 +150,7 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
                 sourceRegistry: py-src
                 destinationRegistry: py-dst
             """);
-        var first = await MigrationCli.RunAsync(_dest, config, _work);
+        var first = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(4, first[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(3, first[1].GetProperty("succeeded").GetInt32());
 
@@ -173,7 +173,7 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         Assert.EndsWith(">=3.8 bad", toolKit["tool_kit-1.0-py3-none-any.whl"]);
         Assert.EndsWith(">=3.8 False", toolKit["tool_kit-1.1-py3-none-any.whl"]);
 
-        var again = await MigrationCli.RunAsync(_dest, config, _work);
+        var again = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(0, again[0].GetProperty("succeeded").GetInt32() + again[1].GetProperty("succeeded").GetInt32());
         Assert.Equal(4, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(3, again[1].GetProperty("skipped").GetInt32());
@@ -184,7 +184,7 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
         writable["versions"]!["1.2.0"]!["deprecated"] = "moved to @team/core2";
         (await _source.Admin.PutAsync("pkg/npm-src/npm/@team%2fcore", new StringContent(writable.ToJsonString(), Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         (await _source.Admin.PutAsync("pkg/py-src/python/yank/second/3.0", null)).EnsureSuccessStatusCode();
-        var followUp = await MigrationCli.RunAsync(_dest, config, _work);
+        var followUp = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(1, followUp[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(1, followUp[1].GetProperty("succeeded").GetInt32());
         Assert.Equal(0, followUp[0].GetProperty("bytes").GetInt64() + followUp[1].GetProperty("bytes").GetInt64());
@@ -194,12 +194,12 @@ public sealed class ArcaNpmPythonMigrationTests : IAsyncLifetime
 
         // The same npm registry read as a plain NPM_REGISTRY (a path under the endpoint, with credentials): Arca has
         // no verdaccio package list, so the listing pages through the npm search API.
-        var viaNpm = MigrationCli.WriteConfig(_work, _source.BaseUrl, "NPM_REGISTRY", _source.AdminToken, _dest.BaseUrl, """
+        var viaNpm = MigrateCli.WriteConfig(_work, _source.BaseUrl, "NPM_REGISTRY", _source.AdminToken, _dest.BaseUrl, """
               - artifactType: NPM
                 sourceRegistry: pkg/npm-src/npm
                 destinationRegistry: npm-dst2
             """);
-        var third = await MigrationCli.RunAsync(_dest, viaNpm, _work);
+        var third = await _dest.MigrateOkAsync(viaNpm, _work);
         Assert.Equal(4, third[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(await ChecksumsAsync(_source.Admin, "npm-src"), await ChecksumsAsync(_dest.Admin, "npm-dst2"));
         Assert.Equal(Tags(src), Tags(await GetJsonAsync(_dest.Admin, "pkg/npm-dst2/npm/@team%2fcore")));

@@ -91,13 +91,13 @@ public sealed class PyPIMigrationTests : IAsyncLifetime
             "<!DOCTYPE html><html><body>\n" + string.Concat(old.Select(f => Link(f, true))) + string.Concat(current.Select(f => Link(f, false))) + "</body></html>\n");
         File.WriteAllText(Path.Combine(repo, "simple", "other-pkg", "index.html"),
             "<!DOCTYPE html><html><body>\n" + string.Concat(other.Select(f => Link(f, false))) + "</body></html>\n");
-        await using var web = await StaticHttpServer.StartAsync(repo, "/simple/");
+        await using var web = await StaticHttpServer.StartAsync(repo);
 
-        var config = MigrationCli.WriteConfig(_work, web.BaseUrl, "PYPI", null, _dest.BaseUrl, """
+        var config = MigrateCli.WriteConfig(_work, web.BaseUrl, "PYPI", null, _dest.BaseUrl, """
               - artifactType: PYTHON
                 destinationRegistry: py-copy
             """);
-        var first = await MigrationCli.RunAsync(_dest, config, _work);
+        var first = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(4, first[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(0, first[0].GetProperty("failed").GetInt32());
 
@@ -121,7 +121,7 @@ public sealed class PyPIMigrationTests : IAsyncLifetime
         var run = (await Proc.RunAsync(Path.Combine(venv, "bin", "python"), ["-c", "import demo_lib, other_pkg; print(demo_lib.VALUE, '|', other_pkg.VALUE)"], _work, QuietEnv)).AssertOk("import");
         Assert.Equal("demo-lib 1.1 | other_pkg 0.1", run.Stdout.Trim());
 
-        var again = await MigrationCli.RunAsync(_dest, config, _work);
+        var again = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(0, again[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(4, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(0, again[0].GetProperty("bytes").GetInt64());

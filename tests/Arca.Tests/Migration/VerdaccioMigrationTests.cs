@@ -74,14 +74,14 @@ public sealed class VerdaccioMigrationTests : IAsyncLifetime
         (await Npm(publishRc, _work, source, "dist-tag", "add", "leftish@1.0.0", "stable")).AssertOk("dist-tag add stable");
         (await Npm(publishRc, _work, source, "deprecate", "leftish@1.0.0", "use 1.0.1")).AssertOk("npm deprecate");
 
-        var config = MigrationCli.WriteConfig(_work, _verdaccio.BaseUrl, "NPM_REGISTRY", null, _dest.BaseUrl, """
+        var config = MigrateCli.WriteConfig(_work, _verdaccio.BaseUrl, "NPM_REGISTRY", null, _dest.BaseUrl, """
               - artifactType: NPM
                 destinationRegistry: npm-copy
               - artifactType: NPM
                 destinationRegistry: npm-scoped
                 includePatterns: ["@acme/*"]
             """);
-        var first = await MigrationCli.RunAsync(_dest, config, _work);
+        var first = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(5, first[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(3, first[1].GetProperty("succeeded").GetInt32());
         Assert.Equal(0, first[0].GetProperty("failed").GetInt32() + first[1].GetProperty("failed").GetInt32());
@@ -119,7 +119,7 @@ public sealed class VerdaccioMigrationTests : IAsyncLifetime
         Assert.Equal(sourceLeftish["1.0.1"], lockFile.GetProperty("node_modules/leftish").GetProperty("integrity").GetString());
         Assert.StartsWith(arcaUrl, lockFile.GetProperty("node_modules/leftish").GetProperty("resolved").GetString());
 
-        var again = await MigrationCli.RunAsync(_dest, config, _work);
+        var again = await _dest.MigrateOkAsync(config, _work);
         Assert.Equal(0, again[0].GetProperty("succeeded").GetInt32());
         Assert.Equal(5, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(3, again[1].GetProperty("skipped").GetInt32());
@@ -139,12 +139,12 @@ public sealed class VerdaccioMigrationTests : IAsyncLifetime
         bytes[^10] ^= 0xFF; // same size, different content
         File.WriteAllBytes(tarball, bytes);
 
-        var config = MigrationCli.WriteConfig(_work, _verdaccio.BaseUrl, "NPM_REGISTRY", null, _dest.BaseUrl, """
+        var config = MigrateCli.WriteConfig(_work, _verdaccio.BaseUrl, "NPM_REGISTRY", null, _dest.BaseUrl, """
               - artifactType: NPM
                 destinationRegistry: npm-checked
             """);
         var report = Path.Combine(_work, "report.json");
-        var run = await MigrationCli.RunRawAsync(_dest, config, _work, "--report", report);
+        var run = await MigrateCli.RunAsync(config, _dest.AdminToken, _work, "--report", report);
         Assert.NotEqual(0, run.ExitCode);
         var items = JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("items").EnumerateArray().ToList();
         var failed = Assert.Single(items, i => i.GetProperty("status").GetString() == "failed");

@@ -6,7 +6,7 @@ using Arca.Tests.Infrastructure;
 
 namespace Arca.Tests.Migration;
 
-/// <summary>A background process (verdaccio, python's http.server) on a free loopback port, killed on dispose.</summary>
+/// <summary>A background process (verdaccio) on a free loopback port, killed on dispose.</summary>
 public abstract class BackgroundServer : IAsyncDisposable
 {
     private Process? _process;
@@ -92,48 +92,12 @@ public sealed class VerdaccioServer : BackgroundServer
     }
 }
 
-/// <summary>`python3 -m http.server` over a directory: a static PEP 503 repository.</summary>
-public sealed class StaticHttpServer : BackgroundServer
+/// <summary>Runs `arca registry migrate` (see <see cref="MigrateCli"/>), requires success, returns the per-mapping summaries.</summary>
+public static class MigrateCliExtensions
 {
-    public static async Task<StaticHttpServer> StartAsync(string root, string readyPath)
+    public static async Task<JsonElement[]> MigrateOkAsync(this TestServer dest, string config, string workDir, params string[] args)
     {
-        var server = new StaticHttpServer();
-        await server.StartAsync("/usr/bin/python3", ["-m", "http.server", server.Port.ToString(), "--bind", "127.0.0.1", "--directory", root], root, readyPath);
-        return server;
-    }
-}
-
-/// <summary>Writes a migration config and runs `arca registry migrate` as a process.</summary>
-public static class MigrationCli
-{
-    public static string WriteConfig(string dir, string sourceUrl, string sourceType, string? sourcePassword, string destUrl, string mappings)
-    {
-        var path = Path.Combine(dir, $"migrate-{Guid.NewGuid():N}.yaml");
-        var credentials = sourcePassword is null ? "" : $"\n  credentials: {{ username: x, password: {sourcePassword} }}";
-        File.WriteAllText(path, $"""
-            version: 1.0.0
-            concurrency: 4
-            createRegistries: true
-            source:
-              endpoint: {sourceUrl}
-              type: {sourceType}{credentials}
-            destination:
-              endpoint: {destUrl}
-              type: ARCA
-              credentials: {"{"} username: admin, password: ${"{"}DEST_TOKEN{"}"} {"}"}
-            mappings:
-            {mappings}
-            """);
-        return path;
-    }
-
-    public static Task<ProcResult> RunRawAsync(TestServer dest, string config, string workDir, params string[] args) =>
-        ArcaCli.RunAsync(null, null, ["registry", "migrate", "--config", config, "--format", "json", .. args], workDir,
-            new Dictionary<string, string?> { ["DEST_TOKEN"] = dest.AdminToken }, TimeSpan.FromMinutes(5));
-
-    public static async Task<JsonElement[]> RunAsync(TestServer dest, string config, string workDir, params string[] args)
-    {
-        var r = (await RunRawAsync(dest, config, workDir, args)).AssertOk("arca registry migrate");
+        var r = (await MigrateCli.RunAsync(config, dest.AdminToken, workDir, args)).AssertOk("arca registry migrate");
         return JsonDocument.Parse(r.Stdout).RootElement.GetProperty("mappings").EnumerateArray().ToArray();
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class ArcaSource
             var name = package.GetProperty("name").GetString()!;
             if (!filter.Selects(name)) continue;
             var url = new Uri(_http.BaseAddress!, $"pkg/{reg}/python/simple/{Uri.EscapeDataString(name)}/");
-            await foreach (var item in SimpleIndex.ItemsAsync(_http, url, name, mapping, Download, ct))
+            await foreach (var item in SimpleIndex.ItemsAsync(url, name, mapping, Download, ct))
                 yield return item;
         }
     }

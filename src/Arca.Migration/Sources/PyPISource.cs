@@ -35,7 +35,7 @@ public sealed class PyPISource : IMigrationSource
         foreach (var (project, url) in SimpleIndex.Projects(page, root))
         {
             if (!filter.Selects(project) && !filter.Selects(PythonFileNames.Normalize(project))) continue;
-            await foreach (var item in SimpleIndex.ItemsAsync(_http, url, project, mapping, _download, ct))
+            await foreach (var item in SimpleIndex.ItemsAsync(url, project, mapping, _download, ct))
                 yield return item;
         }
     }
@@ -88,10 +88,10 @@ internal static partial class SimpleIndex
                 yield return (text.Trim(), new Uri(rootUrl, href.EndsWith('/') ? href : href + "/"));
     }
 
-    public static async IAsyncEnumerable<MigrationItem> ItemsAsync(HttpClient http, Uri projectUrl, string project, MappingConfig mapping,
+    public static async IAsyncEnumerable<MigrationItem> ItemsAsync(Uri projectUrl, string project, MappingConfig mapping,
         SourceDownload download, [EnumeratorCancellation] CancellationToken ct)
     {
-        var page = await GetAsync(http, projectUrl, ct);
+        var page = await GetAsync(download.ClientFor(projectUrl), projectUrl, ct);
         if (page is null) yield break; // listed but gone: nothing to move
         var normalized = PythonFileNames.Normalize(project);
         var versions = (page.Json?["versions"] as JsonArray)?.Select(v => v?.GetValue<string>()).OfType<string>().ToList() ?? [];

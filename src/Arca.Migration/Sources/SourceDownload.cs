@@ -11,12 +11,14 @@ internal sealed class SourceDownload(HttpClient authenticated, EndpointConfig en
 {
     private readonly Lazy<HttpClient> _anonymous = new(() => MigrationHttp.CreateClient(endpoint with { Username = null, Password = null }));
 
+    /// <summary>The client for <paramref name="url"/>: with credentials on the source's origin, anonymous elsewhere.</summary>
+    public HttpClient ClientFor(Uri url) =>
+        Uri.Compare(url, authenticated.BaseAddress!, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
+            ? authenticated : _anonymous.Value;
+
     public async Task<(Stream Stream, long? Length)> OpenAsync(Uri url, CancellationToken ct)
     {
-        var own = authenticated.BaseAddress!;
-        var client = Uri.Compare(url, own, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
-            ? authenticated : _anonymous.Value;
-        var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+        var response = await ClientFor(url).GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
         try
         {
             await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);

@@ -22,6 +22,8 @@ public static class MigrationRunner
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
         "ARCA" => new ArcaSource(source),
+        "DOCKER_REGISTRY" => new DockerRegistrySource(source),
+        "HARBOR" => new HarborSource(source),
         "MAVEN" => new MavenHttpSource(source),
         "HELM_HTTP" => new HelmHttpSource(source),
         "NUGET" => new NuGetFeedSource(source),

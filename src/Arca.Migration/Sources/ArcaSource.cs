@@ -15,11 +15,12 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
     private const int PageSize = 100;
 
     /// <summary>One lister per artifact type; each format's lister lives in its own partial file (ArcaSource.&lt;Type&gt;.cs).</summary>
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET", "NPM", "PYTHON"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET", "DOCKER", "HELM", "NPM", "PYTHON"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListGenericAsync(mapping, filter, ct),
+        "DOCKER" or "HELM" => ListOciAsync(mapping, filter, ct),
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
         "NUGET" => ListNuGetAsync(mapping, filter, ct),
         "NPM" => ListNpmAsync(mapping, filter, ct),

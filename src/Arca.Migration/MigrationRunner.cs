@@ -27,6 +27,8 @@ public static class MigrationRunner
         "MAVEN" => new MavenHttpSource(source),
         "HELM_HTTP" => new HelmHttpSource(source),
         "NUGET" => new NuGetFeedSource(source),
+        "NPM_REGISTRY" => new NpmRegistrySource(source),
+        "PYPI" => new PyPISource(source),
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
     };
 

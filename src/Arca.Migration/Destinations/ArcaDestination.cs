@@ -30,6 +30,8 @@ public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposab
         "MAVEN" => new MavenWriter(_http),
         "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint),
         "NUGET" => new NuGetWriter(_http, endpoint.Password),
+        "NPM" => new NpmWriter(_http),
+        "PYTHON" => new PythonWriter(_http),
         _ => null,
     };
 

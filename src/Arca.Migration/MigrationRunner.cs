@@ -22,10 +22,18 @@ public static class MigrationRunner
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
         "ARCA" => new ArcaSource(source),
+        "DOCKER_REGISTRY" => new DockerRegistrySource(source),
+        "HARBOR" => new HarborSource(source),
+        "MAVEN" => new MavenHttpSource(source),
+        "HELM_HTTP" => new HelmHttpSource(source),
+        "NUGET" => new NuGetFeedSource(source),
+        "NPM_REGISTRY" => new NpmRegistrySource(source),
+        "PYPI" => new PyPISource(source),
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
     };
 
-    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct)
+    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct,
+        Action<int, MigrationItem>? onListed = null)
     {
         using var source = CreateSource(config.Source);
         using var destination = new ArcaDestination(config.Destination);
@@ -38,7 +46,7 @@ public static class MigrationRunner
         var report = new MigrationReport(config, options.ReportPath, options.DryRun);
         try
         {
-            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult);
+            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult, onListed);
             await engine.RunAsync(options.DryRun, options.Overwrite, options.Concurrency, ct);
         }
         finally { report.Dispose(); }

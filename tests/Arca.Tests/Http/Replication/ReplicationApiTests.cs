@@ -174,4 +174,38 @@ public sealed class ReplicationApiTests : IAsyncLifetime
         }
         finally { await second.DisposeAsync(); }
     }
+
+    [Fact]
+    public async Task A_scheduled_run_is_skipped_while_the_previous_run_is_still_running()
+    {
+        // A remote that accepts connections and never answers keeps the first execution running.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () => { try { while (true) held.Add(await silent.AcceptTcpClientAsync()); } catch (Exception) { } });
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        (await _arca.Admin.PostAsJsonAsync("api/v1/endpoints?ping=false", new { name = "silent", provider = "docker-registry", url = $"http://127.0.0.1:{port}" })).EnsureSuccessStatusCode();
+        (await _arca.Admin.PostAsJsonAsync("api/v1/replication/rules", new
+        {
+            name = "every-second", endpoint = "silent", direction = "pull", sourceFilter = "library/*", destinationRegistry = "docker-dest",
+            cron = "* * * * * *",
+        })).EnsureSuccessStatusCode();
+
+        async Task<List<JsonElement>> Executions() =>
+            JsonDocument.Parse(await _arca.Admin.GetStringAsync("api/v1/replication/executions?rule=every-second")).RootElement
+                .GetProperty("items").EnumerateArray().ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Executions()).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // three more due times pass while the first run hangs
+        var executions = await Executions();
+        var only = Assert.Single(executions);
+        Assert.Equal("running", only.GetProperty("status").GetString());
+
+        (await _arca.Admin.PatchAsJsonAsync("api/v1/replication/rules/every-second", new { enabled = false })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Accepted, (await _arca.Admin.PostAsync($"api/v1/replication/executions/{only.GetProperty("id").GetInt64()}/stop", null)).StatusCode);
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await Executions())[0].GetProperty("status").GetString() == "running" && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal("stopped", (await Executions())[0].GetProperty("status").GetString());
+        foreach (var c in held) c.Dispose();
+    }
 }

@@ -19,6 +19,8 @@ public sealed record RunOptions
 /// checked before a byte moves, then runs the engine.</summary>
 public static class MigrationRunner
 {
+    public static readonly IReadOnlyList<string> SupportedSources = ["ARCA", "DOCKER_REGISTRY", "HARBOR", "MAVEN", "HELM_HTTP", "NUGET", "NPM_REGISTRY", "PYPI"];
+
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
         "ARCA" => new ArcaSource(source),
@@ -29,7 +31,7 @@ public static class MigrationRunner
         "NUGET" => new NuGetFeedSource(source),
         "NPM_REGISTRY" => new NpmRegistrySource(source),
         "PYPI" => new PyPISource(source),
-        _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
+        _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: {string.Join(", ", SupportedSources)})"),
     };
 
     public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct,

@@ -30,6 +30,7 @@ public sealed class OciModule : IFormatModule
         services.AddSingleton<IArtifactLifecycle>(sp => ActivatorUtilities.CreateInstance<OciArtifactLifecycle>(sp, Core.Model.PackageTypes.Docker));
         services.AddSingleton<IArtifactLifecycle>(sp => ActivatorUtilities.CreateInstance<OciArtifactLifecycle>(sp, Core.Model.PackageTypes.Helm));
         services.AddSingleton<IUntaggedManifestPruner, OciUntaggedPruner>();
+        services.AddHostedService<OciUploadCleanupService>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app)

@@ -13,7 +13,7 @@ namespace Arca.Server.Formats.Oci;
 /// <summary>Request handlers of the distribution API. Blob bodies are streamed into the blob store, never buffered;
 /// manifests are read bounded (<see cref="OciManifestService.MaxManifestBytes"/>).</summary>
 public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifacts, IOciMetadataStore oci,
-    OciManifestService manifests, OciTokenService tokens, ServerOptions options)
+    OciManifestService manifests, OciTokenService tokens, OciManifestCache manifestCache, ServerOptions options)
 {
     private const string ApiVersionHeader = "Docker-Distribution-API-Version";
     private const int MaxListSize = 10_000;
@@ -189,16 +189,21 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             throw reference.Contains(':') ? OciErrors.DigestInvalid($"invalid digest '{reference}'") : OciErrors.ManifestInvalid($"invalid tag '{reference}'");
         var manifest = await manifests.ResolveAsync(reg, route.Repository, reference, ctx.RequestAborted)
             ?? throw OciErrors.ManifestUnknown(reference);
-        var stream = await artifacts.Blobs.OpenReadAsync(Digest.Parse(manifest.Digest), ctx.RequestAborted)
-            ?? throw OciErrors.ManifestUnknown(reference);
-        await using var manifestStream = stream;
         var r = ctx.Response;
+        var head = HttpMethods.IsHead(ctx.Request.Method);
+        var cached = head ? null : await manifestCache.GetAsync(manifest.Digest, manifest.Size, ctx.RequestAborted);
+        Stream? stream = null;
+        if (cached is null && !head)
+            stream = await artifacts.Blobs.OpenReadAsync(Digest.Parse(manifest.Digest), ctx.RequestAborted)
+                ?? throw OciErrors.ManifestUnknown(reference);
+        await using var manifestStream = stream;
         r.ContentType = manifest.MediaType;
         r.ContentLength = manifest.Size;
         r.Headers["Docker-Content-Digest"] = manifest.Digest;
         r.Headers.ETag = $"\"{manifest.Digest}\"";
-        if (HttpMethods.IsHead(ctx.Request.Method)) return;
-        await stream.CopyToAsync(r.Body, ctx.RequestAborted);
+        if (head) return;
+        if (cached is not null) await r.Body.WriteAsync(cached, ctx.RequestAborted);
+        else await stream!.CopyToAsync(r.Body, ctx.RequestAborted);
     }
 
     private async Task PutManifestAsync(HttpContext ctx, OciRoute route)

@@ -24,6 +24,7 @@ public sealed class OciModule : IFormatModule
             var other => throw new InvalidOperationException($"the OCI module has no table store for {other.GetType().Name}"),
         });
         services.AddSingleton<OciManifestService>();
+        services.AddSingleton<OciManifestCache>();
         services.AddSingleton<OciTokenService>();
         services.AddSingleton<IBearerTokenReader>(sp => sp.GetRequiredService<OciTokenService>());
         services.AddSingleton<OciEndpoints>();

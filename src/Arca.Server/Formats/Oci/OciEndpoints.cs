@@ -382,18 +382,34 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         return await artifacts.Blobs.ResumeUploadAsync(storeId, ctx.RequestAborted) ?? throw OciErrors.BlobUploadUnknown(sessionId);
     }
 
-    /// <summary>Claims the upload for this request, or answers 416 with the upload's current status.</summary>
-    private UploadLease Claim(HttpContext ctx, OciRoute route, IBlobUpload upload)
+    /// <summary>Claims the upload for this request, or answers 416 with the upload's current status. A request that
+    /// held it before may have committed or cancelled the session meanwhile: then BLOB_UPLOAD_UNKNOWN.</summary>
+    private async Task<UploadLease> ClaimAsync(HttpContext ctx, OciRoute route, IBlobUpload upload)
     {
-        if (_busyUploads.TryAdd(upload.Id, 0)) return new UploadLease(_busyUploads, upload.Id);
-        SetUploadStatus(ctx.Response, route, upload);
-        throw OciErrors.BlobUploadInvalid($"upload {route.Argument} is being written by another request", 416);
+        if (!_busyUploads.TryAdd(upload.Id, 0))
+        {
+            SetUploadStatus(ctx.Response, route, upload);
+            throw OciErrors.BlobUploadInvalid($"upload {route.Argument} is being written by another request", 416);
+        }
+        var lease = new UploadLease(_busyUploads, upload.Id);
+        if (await artifacts.Blobs.ResumeUploadAsync(upload.Id, ctx.RequestAborted) is not null) return lease;
+        lease.Dispose();
+        throw OciErrors.BlobUploadUnknown(route.Argument!);
+    }
+
+    private static long SizeOf(IBlobUpload upload, OciRoute route)
+    {
+        try { return upload.Size; }
+        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw OciErrors.BlobUploadUnknown(route.Argument!); // finished or cancelled by a concurrent request
+        }
     }
 
     private void SetUploadStatus(HttpResponse r, OciRoute route, IBlobUpload upload)
     {
         r.Headers.Location = UploadLocation(route, route.Argument!);
-        var size = upload.Size;
+        var size = SizeOf(upload, route);
         r.Headers.Range = size == 0 ? "0-0" : $"0-{size - 1}";
         r.Headers["Docker-Upload-UUID"] = route.Argument!;
         r.ContentLength = 0;
@@ -402,7 +418,7 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
     /// <summary>Appends the request body to the upload, after checking that a Content-Range continues it.</summary>
     private async Task AppendChunkAsync(HttpContext ctx, OciRoute route, IBlobUpload upload)
     {
-        using var lease = Claim(ctx, route, upload);
+        using var lease = await ClaimAsync(ctx, route, upload);
         var range = ctx.Request.Headers.ContentRange.ToString();
         if (range.Length > 0)
         {
@@ -412,10 +428,10 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             var dash = text.IndexOf('-');
             if (dash <= 0 || !long.TryParse(text[..dash], out var start) || !long.TryParse(text[(dash + 1)..], out var end) || end < start)
                 throw OciErrors.BlobUploadInvalid($"invalid Content-Range '{range}'", 416);
-            if (start != upload.Size)
+            if (start != SizeOf(upload, route))
             {
                 SetUploadStatus(ctx.Response, route, upload);
-                throw OciErrors.BlobUploadInvalid($"chunk starts at {start} but the upload has {upload.Size} bytes", 416);
+                throw OciErrors.BlobUploadInvalid($"chunk starts at {start} but the upload has {SizeOf(upload, route)} bytes", 416);
             }
             if (ctx.Request.ContentLength is { } len && len != end - start + 1)
                 throw OciErrors.BlobUploadInvalid($"Content-Range {range} does not match Content-Length {len}", 416);
@@ -441,25 +457,21 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
         var hasBody = ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0;
-        if (hasBody && upload.Size == 0 && ctx.Request.Headers.ContentRange.Count == 0)
+        if (hasBody && SizeOf(upload, route) == 0 && ctx.Request.Headers.ContentRange.Count == 0)
         {
             // POST then one PUT with the whole blob (what docker and skopeo do): hash while writing, in one pass.
             var whole = await artifacts.StoreBlobAsync(ctx.Request.Body, new BlobWriteOptions
             {
                 Expected = digest, ExpectedSize = ctx.Request.ContentLength, MaxSize = options.MaxUploadBytes,
             }, ctx.RequestAborted);
-            using (Claim(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
+            using (await ClaimAsync(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
             await BlobCreatedAsync(ctx, reg, route, whole.Digest);
             return;
         }
         if (hasBody) await AppendChunkAsync(ctx, route, upload);
         BlobWriteResult stored;
-        using (Claim(ctx, route, upload))
-        {
-            // A request that finished just before may have committed or cancelled the session.
-            if (await artifacts.Blobs.ResumeUploadAsync(upload.Id, ctx.RequestAborted) is null) throw OciErrors.BlobUploadUnknown(route.Argument!);
+        using (await ClaimAsync(ctx, route, upload))
             stored = await upload.CommitAsync(digest, ctx.RequestAborted);
-        }
         await artifacts.Store.RecordBlobAsync(new BlobRecord(stored.Digest.ToString(), stored.Size, null, null, DateTimeOffset.UtcNow), ctx.RequestAborted);
         await BlobCreatedAsync(ctx, reg, route, stored.Digest);
     }
@@ -478,7 +490,7 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         var reg = await RequireAsync(ctx, route, TokenScope.Write);
         var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
-        using (Claim(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
+        using (await ClaimAsync(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

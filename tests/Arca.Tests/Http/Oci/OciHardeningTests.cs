@@ -98,6 +98,33 @@ public sealed class OciHardeningTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync($"v2/images/a/blobs/{Sha256(data)}")).StatusCode);
     }
 
+    [Fact]
+    public async Task Manifest_get_returns_stored_bytes_whatever_the_accept_header_and_tag_delete_keeps_the_digest()
+    {
+        var (config, layer, manifest) = Image("linux", "arm64", "accept");
+        await new OciHttp(Admin).PushImageAsync("images/accept", "t1", manifest, config, layer);
+        foreach (var accept in new[] { "application/vnd.docker.distribution.manifest.v2+json", "application/json", "*/*", "" })
+            for (var i = 0; i < 2; i++) // the second GET is served from the manifest cache
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "v2/images/accept/manifests/t1");
+                if (accept != "") request.Headers.TryAddWithoutValidation("Accept", accept);
+                var r = await Admin.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+                Assert.Equal(OciManifest, r.Content.Headers.ContentType!.MediaType);
+                Assert.Equal(manifest.Bytes, await r.Content.ReadAsByteArrayAsync());
+                Assert.Equal(manifest.Digest, r.Headers.GetValues("Docker-Content-Digest").Single());
+            }
+        var head = await Admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, "v2/images/accept/manifests/t1"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(manifest.Bytes.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Admin.DeleteAsync("v2/images/accept/manifests/t1")).StatusCode);
+        await OciHttp.AssertErrorAsync(await Admin.GetAsync("v2/images/accept/manifests/t1"), HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        Assert.Equal(manifest.Bytes, await Admin.GetByteArrayAsync($"v2/images/accept/manifests/{manifest.Digest}"));
+        await OciHttp.AssertErrorAsync(await Admin.DeleteAsync("v2/images/accept/manifests/t1"), HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+    }
+
     public static TheoryData<string, string, string?> BadRequests() => new()
     {
         { "PATCH", "UPLOAD", "bytes=0-10" },

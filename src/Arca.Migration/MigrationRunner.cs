@@ -22,6 +22,9 @@ public static class MigrationRunner
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
         "ARCA" => new ArcaSource(source),
+        "MAVEN" => new MavenHttpSource(source),
+        "HELM_HTTP" => new HelmHttpSource(source),
+        "NUGET" => new NuGetFeedSource(source),
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
     };
 

@@ -26,6 +26,9 @@ public sealed class ArcaDestination(EndpointConfig endpoint) : IDisposable
     public IItemWriter? WriterFor(string artifactType) => artifactType switch
     {
         "GENERIC" => new GenericWriter(_http),
+        "MAVEN" => new MavenWriter(_http),
+        "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint),
+        "NUGET" => new NuGetWriter(_http, endpoint.Password),
         _ => null,
     };
 

@@ -15,11 +15,13 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
     private const int PageSize = 100;
 
     /// <summary>One lister per artifact type; each format's lister lives in its own partial file (ArcaSource.&lt;Type&gt;.cs).</summary>
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListGenericAsync(mapping, filter, ct),
+        "MAVEN" => ListMavenAsync(mapping, filter, ct),
+        "NUGET" => ListNuGetAsync(mapping, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from an Arca source"),
     };
 

@@ -45,6 +45,9 @@ public static class RegistryEndpoints
             var type = PackageTypes.Normalize(req.PackageType)
                 ?? throw ArcaException.BadRequest($"invalid package type '{req.PackageType}': use one of {string.Join(", ", PackageTypes.All)}", "INVALID_PACKAGE_TYPE");
             ValidateLabels(req.Labels);
+            var modules = ctx.RequestServices.GetRequiredService<IEnumerable<Formats.IFormatModule>>();
+            if (!modules.Any(m => m.PackageTypes.Contains(type)))
+                throw ArcaException.BadRequest($"package type {type} is not supported by this server yet (supported: {string.Join(", ", PackageTypes.All.Where(t => modules.Any(m => m.PackageTypes.Contains(t))))})", "UNSUPPORTED_PACKAGE_TYPE");
             var created = await store.CreateRegistryAsync(new Registry
             {
                 Name = req.Identifier!, PackageType = type, Description = req.Description, Public = req.Public ?? false,

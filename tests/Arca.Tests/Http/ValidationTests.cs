@@ -88,6 +88,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("""{"identifier":"ok-name","packageType":"FLOPPY"}""", "INVALID_PACKAGE_TYPE")]
     [InlineData("""{"identifier":"ok-name"}""", "INVALID_PACKAGE_TYPE")]
     [InlineData("""not json""", "INVALID_BODY")]
+    [InlineData("""{"identifier":"rpm-local","packageType":"RPM"}""", "UNSUPPORTED_PACKAGE_TYPE")]
     public async Task Invalid_registry_definitions_get_400_with_code(string json, string code)
     {
         var r = await _s.Admin.PostAsync("api/v1/registries", new StringContent(json, Encoding.UTF8, "application/json"));

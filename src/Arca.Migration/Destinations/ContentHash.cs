@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+
+namespace Arca.Migration.Destinations;
+
+/// <summary>Hashes a source stream without keeping it: for sources that publish no checksum, so the writer can still
+/// skip what the destination already has and verify what it uploads.</summary>
+internal static class ContentHash
+{
+    public static async Task<string> Sha256Async(Func<CancellationToken, Task<Stream>> open, CancellationToken ct)
+    {
+        await using var stream = await open(ct);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+    }
+
+    public static bool Same(string? a, string? b) => a is not null && b is not null && a.Trim().Equals(b.Trim(), StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Counts the bytes read through it (the size moved when the source listing did not say) and, given the sha256
+/// the source promised, fails the read at the end of the stream when the bytes differ: sent without a Content-Length
+/// (chunked), the upload then never completes, so the destination stores nothing.</summary>
+internal sealed class CountingStream(Stream inner, string? expectedSha256 = null) : Stream
+{
+    private readonly IncrementalHash? _hash = expectedSha256 is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    public long BytesRead { get; private set; }
+    /// <summary>Set when the bytes did not match the promised sha256 (the actual digest).</summary>
+    public string? MismatchedSha256 { get; private set; }
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => Counted(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var n = await inner.ReadAsync(buffer, ct);
+        return Counted(buffer.Span[..n]);
+    }
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    private int Counted(ReadOnlySpan<byte> data)
+    {
+        BytesRead += data.Length;
+        if (_hash is null) return data.Length;
+        if (data.Length > 0) { _hash.AppendData(data); return data.Length; }
+        var actual = Convert.ToHexStringLower(_hash.GetHashAndReset());
+        if (!ContentHash.Same(actual, expectedSha256))
+        {
+            MismatchedSha256 = actual;
+            throw new InvalidDataException($"the source sent bytes with sha256 {actual}, not the {expectedSha256} it lists");
+        }
+        return 0;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing) { if (disposing) { inner.Dispose(); _hash?.Dispose(); } base.Dispose(disposing); }
+    public override async ValueTask DisposeAsync() { await inner.DisposeAsync(); _hash?.Dispose(); await base.DisposeAsync(); }
+}

@@ -5,7 +5,8 @@ public sealed record Principal(ApiToken? Token)
 {
     public static readonly Principal Anonymous = new((ApiToken?)null);
     public bool IsAuthenticated => Token is not null;
-    public string Name => Token?.Name ?? "anonymous";
+    /// <summary>For logs: the API token's name, also behind a narrowed token.</summary>
+    public string Name => Token?.Name ?? Scoped?.Holder?.Name ?? "anonymous";
 
     /// <summary>Set for a short-lived token a format issued for a narrower scope (e.g. an OCI registry token).
     /// Such a caller has no <see cref="Token"/>, so shared access control treats it as anonymous; only the format

@@ -39,7 +39,9 @@ public sealed class OciTokenService(ServerOptions options, IMetadataStore store)
 
     public string Issue(Principal principal, IReadOnlyList<Grant> access, DateTimeOffset now)
     {
-        var claims = new Claims(principal.Token?.Hash, principal.Name, access, now.ToUnixTimeSeconds(), (now + Lifetime).ToUnixTimeSeconds());
+        // A registry token asking for another one (grants already cut to what it holds) keeps its API token.
+        var holder = principal.Token ?? principal.Scoped?.Holder;
+        var claims = new Claims(holder?.Hash, principal.Name, access, now.ToUnixTimeSeconds(), (now + Lifetime).ToUnixTimeSeconds());
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
         return $"{Prefix}{payload}.{Base64Url(Sign(payload))}";
     }

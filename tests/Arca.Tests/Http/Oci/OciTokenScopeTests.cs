@@ -102,6 +102,10 @@ public sealed class OciTokenScopeTests : IAsyncLifetime
         var access = JsonNode.Parse(Convert.FromBase64String(payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=')))!["access"]!.AsArray();
         Assert.Equal(["pull"], access[0]!["actions"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Empty(access[1]!["actions"]!.AsArray());
+        // ... and what it does grant still works.
+        using var renewed = _server.CreateClient(token);
+        Assert.Equal(HttpStatusCode.OK, (await renewed.GetAsync("v2/private/a/manifests/v1")).StatusCode);
+        AssertInsufficientScope(await renewed.GetAsync("v2/private/b/manifests/v1"), "repository:private/b:pull");
     }
 
     [Fact]

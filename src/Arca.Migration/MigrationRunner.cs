@@ -19,16 +19,23 @@ public sealed record RunOptions
 /// checked before a byte moves, then runs the engine.</summary>
 public static class MigrationRunner
 {
+    public static readonly IReadOnlyList<string> SupportedSources = ["ARCA", "DOCKER_REGISTRY", "HARBOR", "MAVEN", "HELM_HTTP", "NUGET", "NPM_REGISTRY", "PYPI"];
+
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
         "ARCA" => new ArcaSource(source),
+        "DOCKER_REGISTRY" => new DockerRegistrySource(source),
+        "HARBOR" => new HarborSource(source),
         "MAVEN" => new MavenHttpSource(source),
         "HELM_HTTP" => new HelmHttpSource(source),
         "NUGET" => new NuGetFeedSource(source),
-        _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: ARCA)"),
+        "NPM_REGISTRY" => new NpmRegistrySource(source),
+        "PYPI" => new PyPISource(source),
+        _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: {string.Join(", ", SupportedSources)})"),
     };
 
-    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct)
+    public static async Task<MigrationReport> RunAsync(MigrationConfig config, RunOptions options, Action<int, ItemResult>? onResult, CancellationToken ct,
+        Action<int, MigrationItem>? onListed = null)
     {
         using var source = CreateSource(config.Source);
         using var destination = new ArcaDestination(config.Destination);
@@ -41,7 +48,7 @@ public static class MigrationRunner
         var report = new MigrationReport(config, options.ReportPath, options.DryRun);
         try
         {
-            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult);
+            var engine = new MigrationEngine(config, source, destination.WriterFor, state, report, onResult, onListed);
             await engine.RunAsync(options.DryRun, options.Overwrite, options.Concurrency, ct);
         }
         finally { report.Dispose(); }

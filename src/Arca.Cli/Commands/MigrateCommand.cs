@@ -41,26 +41,18 @@ public static class MigrateCommand
             };
             var quiet = parse.GetValue(summary) || !output.IsTable;
             var stopwatch = Stopwatch.StartNew();
-            long done = 0, bytes = 0;
-            var lastTick = 0L;
+            var progress = new MigrationProgressPrinter(cfg.Mappings.Select(m => m.Name).ToList(), stopwatch);
             void OnResult(int mapping, ItemResult r)
             {
-                Interlocked.Increment(ref done);
-                Interlocked.Add(ref bytes, r.Bytes);
+                progress.Done(mapping, r);
                 if (r.Status == ItemStatus.DryRun) { if (!quiet) Console.Out.WriteLine($"would copy  {r.Item.Display}  ({ArtifactSize(r.Item.Size)})"); return; }
                 if (r.Status == ItemStatus.Failed) Console.Error.WriteLine($"failed      {r.Item.Display}: {r.Error}");
                 else if (output.Verbose) Console.Error.WriteLine($"{r.Status.ToString().ToLowerInvariant(),-11} {r.Item.Display}");
-                var now = stopwatch.ElapsedMilliseconds;
-                if (!quiet && now - Interlocked.Read(ref lastTick) > 1000)
-                {
-                    Interlocked.Exchange(ref lastTick, now);
-                    var rate = bytes / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001);
-                    Console.Error.WriteLine($"progress: {done} items, {ArtifactSize(bytes)} moved, {ArtifactSize((long)rate)}/s");
-                }
+                if (!quiet && !options.DryRun) progress.PrintIfDue();
             }
 
             MigrationReport result;
-            try { result = await MigrationRunner.RunAsync(cfg, options, OnResult, ct); }
+            try { result = await MigrationRunner.RunAsync(cfg, options, OnResult, ct, progress.Listed); }
             catch (ConfigException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {
@@ -90,7 +82,7 @@ public static class MigrateCommand
         return cmd;
     }
 
-    private static string ArtifactSize(long? n)
+    internal static string ArtifactSize(long? n)
     {
         if (n is null) return "size unknown";
         string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -98,5 +90,41 @@ public static class MigrateCommand
         var u = 0;
         while (size >= 1024 && u < units.Length - 1) { size /= 1024; u++; }
         return u == 0 ? $"{n} B" : $"{size:0.#} {units[u]}";
+    }
+
+    /// <summary>Live progress on stderr: per mapping, items and bytes done of what has been listed so far, rate and ETA.</summary>
+    private sealed class MigrationProgressPrinter(IReadOnlyList<string> names, Stopwatch clock)
+    {
+        private readonly long[] _listed = new long[names.Count], _listedBytes = new long[names.Count], _done = new long[names.Count], _doneBytes = new long[names.Count], _moved = new long[names.Count];
+        private long _lastPrint;
+
+        public void Listed(int mapping, MigrationItem item)
+        {
+            Interlocked.Increment(ref _listed[mapping]);
+            Interlocked.Add(ref _listedBytes[mapping], item.Size ?? 0);
+        }
+
+        public void Done(int mapping, ItemResult r)
+        {
+            Interlocked.Increment(ref _done[mapping]);
+            Interlocked.Add(ref _doneBytes[mapping], r.Item.Size ?? r.Bytes);
+            Interlocked.Add(ref _moved[mapping], r.Bytes);
+        }
+
+        public void PrintIfDue()
+        {
+            var now = clock.ElapsedMilliseconds;
+            var last = Interlocked.Read(ref _lastPrint);
+            if (now - last < 2000 || Interlocked.CompareExchange(ref _lastPrint, now, last) != last) return;
+            var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            for (var i = 0; i < names.Count; i++)
+            {
+                var moved = Interlocked.Read(ref _moved[i]);
+                var rate = moved / seconds;
+                var remainingBytes = Math.Max(0, Interlocked.Read(ref _listedBytes[i]) - Interlocked.Read(ref _doneBytes[i]));
+                var eta = rate > 0 && remainingBytes > 0 ? TimeSpan.FromSeconds(remainingBytes / rate).ToString(@"hh\:mm\:ss") : "-";
+                Console.Error.WriteLine($"progress  {names[i]}: {Interlocked.Read(ref _done[i])}/{Interlocked.Read(ref _listed[i])} items (listed so far), {ArtifactSize(moved)} moved, {ArtifactSize((long)rate)}/s, ETA {eta}");
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Arca.Client;
+using Arca.Client.Npm;
 
 namespace Arca.Cli.Transfer;
 
@@ -43,22 +44,17 @@ public sealed class NpmTransfer : IArtifactTransfer
 
         manifest["_id"] = $"{name}@{version}";
         manifest["dist"] = new JsonObject { ["integrity"] = integrity, ["shasum"] = shasum };
-        var document = new JsonObject
-        {
-            ["_id"] = name,
-            ["name"] = name,
-            ["description"] = manifest["description"]?.DeepClone(),
-            ["dist-tags"] = new JsonObject { [tag] = version },
-            ["versions"] = new JsonObject { [version] = manifest.DeepClone() },
-            ["access"] = null,
-        };
+        var document = NpmPublish.Document(name, version, manifest, [tag]);
 
-        var url = ctx.FormatPath("npm") + EscapeName(name);
+        var url = ctx.FormatPath("npm") + NpmPublish.EscapeName(name);
         await ctx.Output.ProgressAsync(async progress =>
         {
+            var reporter = progress.Start(Path.GetFileName(path), size);
+            long sent = 0;
             using var request = new HttpRequestMessage(HttpMethod.Put, url)
             {
-                Content = new PublishContent(document, $"{name}-{version}.tgz", path, size, progress.Start(Path.GetFileName(path), size)),
+                Content = new NpmPublishContent(document, NpmPublish.AttachmentName(name, version),
+                    _ => Task.FromResult<Stream>(File.OpenRead(path)), size, chunk => reporter.Report(sent += chunk.Length)),
             };
             using var response = await ctx.Http.SendAsync(request, ct);
             await EnsureSuccessAsync(response, ct);
@@ -73,7 +69,7 @@ public sealed class NpmTransfer : IArtifactTransfer
         var at = reference.LastIndexOf('@');
         var (name, wanted) = at > 0 ? (reference[..at], reference[(at + 1)..]) : (reference, "latest");
         if (name.Length == 0 || wanted.Length == 0) throw new CliUsageException($"expected <name>@<version>, got '{reference}'");
-        using var response = await ctx.Http.GetAsync(ctx.FormatPath("npm") + EscapeName(name), ct);
+        using var response = await ctx.Http.GetAsync(ctx.FormatPath("npm") + NpmPublish.EscapeName(name), ct);
         await EnsureSuccessAsync(response, ct);
         var packument = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
         var version = packument["versions"]?[wanted] is not null ? wanted : packument["dist-tags"]?[wanted]?.GetValue<string>()
@@ -89,10 +85,6 @@ public sealed class NpmTransfer : IArtifactTransfer
         ctx.Output.Info($"pulled {name}@{version} -> {written}");
         return 0;
     }
-
-    /// <summary>npm's own form of a scoped name in a URL: "@scope%2fname".</summary>
-    private static string EscapeName(string name) =>
-        name.StartsWith('@') ? Uri.EscapeDataString(name).Replace("%40", "@", StringComparison.Ordinal) : Uri.EscapeDataString(name);
 
     /// <summary>npm errors are {"error": "..."}; show that message.</summary>
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
@@ -127,34 +119,5 @@ public sealed class NpmTransfer : IArtifactTransfer
             throw new CliUsageException($"{path} is not an npm package tarball (gzip tar with package/package.json): {e.Message}");
         }
         throw new CliUsageException($"{path} contains no package/package.json");
-    }
-
-    /// <summary>The publish document with the tarball base64-encoded straight from disk into the request body,
-    /// so the package is never held in memory.</summary>
-    private sealed class PublishContent(JsonObject document, string attachmentName, string path, long size, IProgress<long> progress) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            var head = document.ToJsonString();
-            var prefix = head[..^1] + ",\"_attachments\":{" + JsonSerializer.Serialize(attachmentName)
-                         + ":{\"content_type\":\"application/octet-stream\",\"length\":" + size + ",\"data\":\"";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(prefix));
-            await using var file = File.OpenRead(path);
-            var buffer = new byte[3 * 32 * 1024]; // a multiple of 3: chunks encode without padding except the last
-            long sent = 0;
-            int read;
-            while ((read = await file.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false)) > 0)
-            {
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(Convert.ToBase64String(buffer, 0, read)));
-                progress.Report(sent += read);
-            }
-            await stream.WriteAsync("\"}}}"u8.ToArray());
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
     }
 }

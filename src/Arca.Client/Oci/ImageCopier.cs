@@ -19,6 +19,9 @@ public sealed class ImageCopyOptions
     /// <summary>Creates a progress sink for one blob transfer (description, total bytes).</summary>
     public Func<string, long, IProgress<long>>? StartProgress { get; init; }
     public Action<string>? Log { get; init; }
+    /// <summary>Blob digest → a destination repository known to hold it, shared between copiers (e.g. one per
+    /// migrated tag) so later images mount blobs that earlier ones uploaded instead of transferring them again.</summary>
+    public ConcurrentDictionary<string, string>? SharedBlobHomes { get; init; }
 }
 
 /// <summary>One tag (or digest) copied.</summary>
@@ -64,7 +67,7 @@ public sealed partial class ImageCopier(OciRegistryClient source, OciRegistryCli
     private readonly ResiliencePipeline _blobRetry = OciRetry.ForOperation(destination.Options);
     private readonly ConcurrentDictionary<string, Task> _blobs = new();
     private readonly ConcurrentDictionary<string, Task> _manifests = new();
-    private readonly ConcurrentDictionary<string, string> _blobHomes = new(); // digest -> a destination repository holding it
+    private readonly ConcurrentDictionary<string, string> _blobHomes = options.SharedBlobHomes ?? new(); // digest -> a destination repository holding it
     private readonly HashSet<string> _referrersDone = [];
 
     public ImageCopySummary Summary => _summary;

@@ -9,7 +9,7 @@ namespace Arca.Migration.Destinations;
 
 /// <summary>An Arca server as the destination: registries through its management API, content through its
 /// format endpoints (the same ones the real clients use).</summary>
-public sealed class ArcaDestination(EndpointConfig endpoint) : IDisposable
+public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposable
 {
     private readonly HttpClient _http = MigrationHttp.CreateClient(endpoint);
 
@@ -26,9 +26,12 @@ public sealed class ArcaDestination(EndpointConfig endpoint) : IDisposable
     public IItemWriter? WriterFor(string artifactType) => artifactType switch
     {
         "GENERIC" => new GenericWriter(_http),
+        "DOCKER" or "HELM" => OciWriter,
         "MAVEN" => new MavenWriter(_http),
         "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint),
         "NUGET" => new NuGetWriter(_http, endpoint.Password),
+        "NPM" => new NpmWriter(_http),
+        "PYTHON" => new PythonWriter(_http),
         _ => null,
     };
 

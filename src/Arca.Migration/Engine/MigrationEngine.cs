@@ -14,7 +14,8 @@ public sealed class MigrationEngine(
     Func<string, IItemWriter?> writerFor,
     StateFile? state,
     MigrationReport report,
-    Action<int, ItemResult>? onResult = null)
+    Action<int, ItemResult>? onResult = null,
+    Action<int, MigrationItem>? onListed = null)
 {
     /// <summary>Refuses mappings whose artifact type the source or destination cannot handle, before anything moves.</summary>
     public static IReadOnlyList<string> Validate(MigrationConfig config, IMigrationSource source, Func<string, IItemWriter?> writerFor)
@@ -48,6 +49,7 @@ public sealed class MigrationEngine(
                     {
                         await foreach (var item in source.ListAsync(mapping, filter, ct))
                         {
+                            onListed?.Invoke(mapping.Index, item);
                             if (state?.IsDone(item.Key) == true)
                             {
                                 Complete(mapping.Index, new ItemResult(item, ItemStatus.Skipped, 0, null), record: false);

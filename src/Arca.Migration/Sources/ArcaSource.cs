@@ -15,13 +15,16 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
     private const int PageSize = 100;
 
     /// <summary>One lister per artifact type; each format's lister lives in its own partial file (ArcaSource.&lt;Type&gt;.cs).</summary>
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET", "DOCKER", "HELM", "NPM", "PYTHON"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListGenericAsync(mapping, filter, ct),
+        "DOCKER" or "HELM" => ListOciAsync(mapping, filter, ct),
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
         "NUGET" => ListNuGetAsync(mapping, filter, ct),
+        "NPM" => ListNpmAsync(mapping, filter, ct),
+        "PYTHON" => ListPythonAsync(mapping, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from an Arca source"),
     };
 
@@ -75,7 +78,11 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
     internal static string Escape(string s) => Uri.EscapeDataString(s);
     internal static string EscapePath(string p) => string.Join('/', p.Split('/').Select(Uri.EscapeDataString));
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _download?.Dispose();
+        _http.Dispose();
+    }
 }
 
 /// <summary>One generic file: package/version/path with its sha256, opened lazily as a stream.</summary>

@@ -13,7 +13,7 @@ namespace Arca.Tests.Infrastructure;
 /// </summary>
 public sealed partial class DockerRegistryServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly StringBuilder _log = new();
     public string Dir { get; }
     public int Port { get; }
@@ -62,21 +62,44 @@ public sealed partial class DockerRegistryServer : IAsyncDisposable
                 "log:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: true\n" +
                 $"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n" +
                 $"http:\n  addr: 127.0.0.1:{port}\n  secret: test-secret\n" + tlsConfig + auth);
-            var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add("serve");
-            psi.ArgumentList.Add(config);
-            psi.Environment["OTEL_TRACES_EXPORTER"] = "none";
-            var process = Process.Start(psi)!;
-            var server = new DockerRegistryServer(process, dir, port, username, password, tls);
-            process.OutputDataReceived += (_, e) => server.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var server = new DockerRegistryServer(null!, dir, port, username, password, tls);
+            server._process = server.Launch(binary, config);
             if (await server.WaitReadyAsync()) return server;
             var log = server.Log;
             await server.DisposeAsync(keepDir: true);
             if (attempt >= 2) throw new InvalidOperationException($"docker-registry did not start:\n{log}");
         }
+    }
+
+    private Process Launch(string binary, string config)
+    {
+        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("serve");
+        psi.ArgumentList.Add(config);
+        psi.Environment["OTEL_TRACES_EXPORTER"] = "none";
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Kills the registry abruptly (SIGKILL), e.g. to make a client fail mid-transfer. Storage is kept.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the registry again on the same port with the same storage and config, after <see cref="KillAsync"/>.</summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+        _process = Launch(Proc.Tool("docker-registry"), Path.Combine(Dir, "config.yml"));
+        if (!await WaitReadyAsync()) throw new InvalidOperationException($"docker-registry did not restart on port {Port}:\n{Log}");
     }
 
     private void Append(string? line)

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Arca.Client.Oci;
+using Arca.Migration.Config;
+using Arca.Migration.Engine;
+using Arca.Migration.Sources;
+
+namespace Arca.Migration.Destinations;
+
+/// <summary>
+/// DOCKER and HELM (OCI) images: the destination is &lt;arca host&gt;/&lt;destinationRegistry&gt;/&lt;repo&gt;:&lt;tag&gt;.
+/// A tag that already names the source digest is skipped with one HEAD (plus one at the source when the listing
+/// did not tell the digest); otherwise <see cref="ImageCopier"/> copies
+/// the whole index and its referrers keeping digests, skipping blobs the destination has and mounting blobs an
+/// earlier image of this run uploaded to another repository.
+/// </summary>
+internal sealed class OciImageWriter(OciRegistryClient destination) : IItemWriter
+{
+    /// <summary>Blobs of one image in flight at once (containers/image, i.e. skopeo, also copies 6 layers in parallel).</summary>
+    private const int BlobsPerImage = 6;
+    private readonly ConcurrentDictionary<string, string> _blobHomes = new();
+
+    public async Task<(ItemStatus, long)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
+    {
+        var image = (OciImageItem)item;
+        var destRepository = $"{mapping.DestinationRegistry}/{image.DestinationRepository}";
+        try
+        {
+            var existing = await destination.HeadManifestAsync(destRepository, image.Tag, ct);
+            var sourceDigest = image.Digest ?? (await image.Source.HeadManifestAsync(image.SourceRepository, image.Tag, ct))?.Digest
+                ?? throw new OciException($"source image {image.Display} no longer exists", HttpStatusCode.NotFound);
+            if (existing is not null)
+            {
+                if (existing.Digest == sourceDigest) return (ItemStatus.Skipped, 0);
+                if (!overwrite)
+                    throw new HttpStatusException(HttpStatusCode.Conflict,
+                        $"{destRepository}:{image.Tag} exists at the destination as {existing.Digest}, the source is {sourceDigest} (set overwrite to replace it)");
+            }
+
+            // Copy by digest first (index, children, blobs, referrers), and only then point the tag at it: a tag at
+            // the destination always means the whole image is there, which is what makes skip-by-HEAD safe after a
+            // crash or a dead source.
+            var copier = new ImageCopier(image.Source, destination, new ImageCopyOptions
+            {
+                Overwrite = overwrite, Concurrency = BlobsPerImage, SharedBlobHomes = _blobHomes,
+            });
+            var summary = await copier.CopyAsync(new ImageReference(image.Source.Registry, image.SourceRepository, image.Tag, null),
+                new ImageReference(destination.Registry, destRepository, null, sourceDigest), ct);
+            var manifest = await destination.GetManifestAsync(destRepository, sourceDigest, ct)
+                ?? throw new InvalidOperationException($"{destRepository}@{sourceDigest} is missing right after the copy");
+            await destination.PutManifestAsync(destRepository, image.Tag, manifest, ct);
+
+            // Verify: the destination tag must now name exactly the source manifest.
+            var stored = await destination.HeadManifestAsync(destRepository, image.Tag, ct);
+            if (stored?.Digest != sourceDigest)
+                throw new InvalidOperationException($"{destRepository}:{image.Tag} is {stored?.Digest ?? "(missing)"} after the copy, the source is {sourceDigest}");
+            return (ItemStatus.Succeeded, summary.BytesCopied);
+        }
+        catch (OciException e) when (e.Status is { } status && ((int)status == 429 || (int)status >= 500))
+        {
+            throw new TransientException(e.Message, null, e);
+        }
+    }
+}

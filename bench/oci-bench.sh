@@ -147,16 +147,23 @@ measure_wrk() {
 }
 
 peak_rss_mib() { awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# Which phase raises each server's peak (VmHWM is the running maximum): printed after the table.
+PHASES=""
+note_phase() { PHASES+="$(printf '%-22s arca %6s MiB   docker-registry %6s MiB' "$1" "$(peak_rss_mib "$ARCA_PID")" "$(peak_rss_mib "$REG_PID")")"$'\n'; }
+note_phase "after start-up"
 
 echo "== 1 GiB blob push/pull"
 measure_big arca "$ARCA_BASE" "$ARCA_REPO" "${ARCA_AUTH[@]}"
 measure_big registry "$REG_BASE" "$REG_REPO"
+note_phase "after 1 GiB push/pull"
 echo "== $SMALL_COUNT small blobs"
 measure_small arca "$ARCA_PORT" "$ARCA_REPO" "$TOKEN"
 measure_small registry "$REG_PORT" "$REG_REPO" ""
+note_phase "after small blobs"
 echo "== manifest GET under wrk (${WRK_SECONDS}s, 32 connections)"
 measure_wrk arca "$ARCA_BASE/v2/$ARCA_REPO/manifests/latest"
 measure_wrk registry "$REG_BASE/v2/$REG_REPO/manifests/latest"
+note_phase "after wrk"
 R[arca.rss]=$(peak_rss_mib "$ARCA_PID"); R[registry.rss]=$(peak_rss_mib "$REG_PID")
 
 to_ms() { python3 -c "
@@ -188,3 +195,4 @@ for name, a, r, higher in rows:
     better = "arca" if (a > r if higher else a < r) else ("equal" if a == r else "docker-registry")
     print(f"{name:<28}{a:>12.2f}{r:>18.2f}{ratio:>16.2f}  {better}")
 EOF
+printf '\npeak RSS by phase:\n%s' "$PHASES"

@@ -2,7 +2,7 @@
 # Installs the real clients and reference servers the tests drive (idempotent; needs root or sudo on Debian 12).
 set -euo pipefail
 
-APT_PACKAGES=(docker-registry skopeo umoci apache2-utils wrk hyperfine twine python3-build python3-wheel
+APT_PACKAGES=(docker-registry skopeo umoci buildah podman apache2-utils wrk hyperfine twine python3-build python3-wheel
   python3-setuptools python3-venv python3-pip golang-go unzip maven openjdk-17-jdk-headless maven-repo-helper
   libmaven-deploy-plugin-java libmaven-dependency-plugin-java junit4 curl ca-certificates openssl zip jq procps)
 

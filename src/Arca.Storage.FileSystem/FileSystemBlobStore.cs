@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Arca.Core.Model;
@@ -164,9 +165,10 @@ public sealed class FileSystemBlobStore : IBlobStore
         {
             await using var file = new FileStream(DataPath, FileMode.Append, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
             var start = file.Length;
+            // Pooled: a fresh 128 KiB array per chunk would land on the large-object heap on every PATCH.
+            var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
             try
             {
-                var buffer = new byte[128 * 1024];
                 int read;
                 while ((read = await content.ReadAsync(buffer, ct)) > 0)
                 {
@@ -179,6 +181,7 @@ public sealed class FileSystemBlobStore : IBlobStore
                 file.SetLength(start); // a failed part leaves the upload as it was before it
                 throw;
             }
+            finally { ArrayPool<byte>.Shared.Return(buffer); }
         }
 
         public async Task<BlobWriteResult> CommitAsync(Digest expected, CancellationToken ct = default)

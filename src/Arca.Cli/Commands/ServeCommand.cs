@@ -15,9 +15,10 @@ public static class ServeCommand
         var maxUpload = new Option<string?>("--max-upload-size") { Description = "Largest accepted upload, e.g. 10G, 500M (env ARCA_MAX_UPLOAD_SIZE); default: unlimited" };
         var gcInterval = new Option<string?>("--gc-interval") { Description = "Run garbage collection periodically, e.g. 24h (env ARCA_GC_INTERVAL); default: never" };
         var gcGrace = new Option<string?>("--gc-grace") { Description = "Keep unreferenced blobs younger than this, e.g. 1h (env ARCA_GC_GRACE); default: 1h" };
+        var uploadMaxAge = new Option<string?>("--upload-max-age") { Description = "Remove chunked-upload sessions idle longer than this, e.g. 24h (env ARCA_UPLOAD_MAX_AGE); default: 24h" };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines (env ARCA_JSON_LOGS=1)" };
 
-        var cmd = new Command("serve", "Run the Arca server") { listen, data, database, blobStore, publicUrl, maxUpload, gcInterval, gcGrace, jsonLogs };
+        var cmd = new Command("serve", "Run the Arca server") { listen, data, database, blobStore, publicUrl, maxUpload, gcInterval, gcGrace, uploadMaxAge, jsonLogs };
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new ServerOptions
@@ -31,6 +32,7 @@ public static class ServeCommand
                 MaxUploadBytes = Sizes.ParseOrNull(parse.GetValue(maxUpload) ?? Env("ARCA_MAX_UPLOAD_SIZE")),
                 GcInterval = Durations.ParseOrNull(parse.GetValue(gcInterval) ?? Env("ARCA_GC_INTERVAL")),
                 GcGracePeriod = Durations.ParseOrNull(parse.GetValue(gcGrace) ?? Env("ARCA_GC_GRACE")) ?? TimeSpan.FromHours(1),
+                UploadSessionMaxAge = Durations.ParseOrNull(parse.GetValue(uploadMaxAge) ?? Env("ARCA_UPLOAD_MAX_AGE")) ?? TimeSpan.FromHours(24),
                 JsonLogs = parse.GetValue(jsonLogs) || Env("ARCA_JSON_LOGS") is "1" or "true",
             };
             try

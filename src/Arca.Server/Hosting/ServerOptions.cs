@@ -19,6 +19,10 @@ public sealed record ServerOptions
     public TimeSpan? GcInterval { get; init; }
     /// <summary>Unreferenced blobs younger than this survive GC, so uploads in flight are never collected.</summary>
     public TimeSpan GcGracePeriod { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Chunked-upload sessions untouched for this long are abandoned and removed.</summary>
+    public TimeSpan UploadSessionMaxAge { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>How often abandoned upload sessions are looked for (besides at start-up).</summary>
+    public TimeSpan UploadCleanupInterval { get; init; } = TimeSpan.FromHours(1);
     /// <summary>Least severe log level written (tests use Warning to keep CI output readable).</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
     /// <summary>Write request logs as JSON lines instead of plain text.</summary>

@@ -11,10 +11,13 @@ public sealed class RegistryAccess(IMetadataStore store)
 {
     /// <summary>Returns the registry when the caller has <paramref name="needed"/> on it. A private registry the caller
     /// cannot read answers 401/403 rather than 404, so that its existence is not revealed to anonymous callers.</summary>
-    public async Task<Registry> RequireAsync(HttpContext ctx, string name, TokenScope needed, params string[] packageTypes)
+    public Task<Registry> RequireAsync(HttpContext ctx, string name, TokenScope needed, params string[] packageTypes) =>
+        RequireAsync(ctx, ctx.Principal(), name, needed, packageTypes);
+
+    /// <summary>The same check for an explicit principal (a format that narrows the caller's rights per request).</summary>
+    public async Task<Registry> RequireAsync(HttpContext ctx, Principal principal, string name, TokenScope needed, string[] packageTypes)
     {
         if (!Identifiers.IsValidRegistryName(name)) Identifiers.ValidateRegistryName(name);
-        var principal = ctx.Principal();
         var registry = await store.GetRegistryAsync(name, ctx.RequestAborted);
         if (registry is null)
         {

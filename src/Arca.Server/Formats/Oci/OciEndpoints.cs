@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Arca.Core.Auth;
@@ -12,7 +13,7 @@ namespace Arca.Server.Formats.Oci;
 /// <summary>Request handlers of the distribution API. Blob bodies are streamed into the blob store, never buffered;
 /// manifests are read bounded (<see cref="OciManifestService.MaxManifestBytes"/>).</summary>
 public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifacts, IOciMetadataStore oci,
-    OciManifestService manifests, OciTokenService tokens, ServerOptions options)
+    OciManifestService manifests, OciTokenService tokens, OciManifestCache manifestCache, ServerOptions options)
 {
     private const string ApiVersionHeader = "Docker-Distribution-API-Version";
     private const int MaxListSize = 10_000;
@@ -41,18 +42,25 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         foreach (var scope in scopes)
         {
             var parts = scope.Split(':');
+            if (parts is ["registry", "catalog", ..])
+            {
+                // The catalog lists what the caller may read anyway; the grant just lets a registry token ask.
+                grants.Add(new OciTokenService.Grant("registry", "catalog", ["*"]));
+                continue;
+            }
             if (parts.Length < 3 || parts[0] != "repository") continue;
             var name = string.Join(':', parts[1..^1]);
             var requested = parts[^1].Split(',', StringSplitOptions.RemoveEmptyEntries);
             if (!OciPath.TrySplitName(name, out var regName, out _)) continue;
             var reg = await artifacts.Store.GetRegistryAsync(regName, ctx.RequestAborted);
             if (reg is null || !OciTypes.Contains(reg.PackageType)) continue;
+            // A registry token asking for another token gets no more than it already holds.
             var allowed = requested.Where(a => a switch
             {
-                "pull" => AccessControl.CanRead(principal, reg),
-                "push" => principal.Has(TokenScope.Write, reg.Id),
-                "delete" => principal.Has(TokenScope.Delete, reg.Id),
-                "*" => principal.Has(TokenScope.Delete, reg.Id),
+                "pull" => AccessControl.CanRead(Effective(principal, name, "pull"), reg),
+                "push" => Effective(principal, name, "push").Has(TokenScope.Write, reg.Id),
+                "delete" => Effective(principal, name, "delete").Has(TokenScope.Delete, reg.Id),
+                "*" => Effective(principal, name, "*").Has(TokenScope.Delete, reg.Id),
                 _ => false,
             }).Distinct().ToList();
             grants.Add(new OciTokenService.Grant("repository", name, allowed));
@@ -69,7 +77,7 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
 
     public async Task CatalogAsync(HttpContext ctx)
     {
-        var principal = ctx.Principal();
+        var principal = Effective(ctx.Principal(), "catalog", "*", type: "registry");
         var (limit, last) = ReadPaging(ctx);
         var names = new List<string>();
         for (var page = 1; ; page++)
@@ -134,10 +142,35 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         }
     }
 
+    /// <summary>The rights of <paramref name="principal"/> on one repository: a registry token counts as its API token
+    /// where it was granted the action and as anonymous elsewhere; an API token used directly keeps all its rights.</summary>
+    private static Principal Effective(Principal principal, string name, string action, string type = "repository") =>
+        principal.Scoped is { } scoped ? scoped.For(type, name, action) : principal;
+
+    private static string ActionFor(TokenScope scope) => scope switch
+    {
+        TokenScope.Read => "pull",
+        TokenScope.Write => "push",
+        _ => "delete",
+    };
+
     private async Task<Registry> RequireAsync(HttpContext ctx, OciRoute route, TokenScope scope)
     {
         OciPath.Validate(route);
-        return await access.RequireAsync(ctx, route.Registry, scope, OciTypes);
+        var principal = ctx.Principal();
+        if (principal.Scoped is null) return await access.RequireAsync(ctx, principal, route.Registry, scope, OciTypes);
+        var effective = Effective(principal, route.Name, ActionFor(scope));
+        try
+        {
+            return await access.RequireAsync(ctx, effective, route.Registry, scope, OciTypes);
+        }
+        catch (ArcaException e) when (e.Status is 401 or 403 && !effective.IsAuthenticated)
+        {
+            // Not granted by this registry token: 401 with error="insufficient_scope" makes clients fetch a token
+            // for the scope this request needs (OciErrors.Challenge).
+            ctx.Items[OciErrors.InsufficientScopeKey] = true;
+            throw new ArcaException(401, "UNAUTHORIZED", $"the registry token does not grant {ActionFor(scope)} on {route.Name}");
+        }
     }
 
     private static Digest ParseDigest(string? text)
@@ -156,16 +189,21 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             throw reference.Contains(':') ? OciErrors.DigestInvalid($"invalid digest '{reference}'") : OciErrors.ManifestInvalid($"invalid tag '{reference}'");
         var manifest = await manifests.ResolveAsync(reg, route.Repository, reference, ctx.RequestAborted)
             ?? throw OciErrors.ManifestUnknown(reference);
-        var stream = await artifacts.Blobs.OpenReadAsync(Digest.Parse(manifest.Digest), ctx.RequestAborted)
-            ?? throw OciErrors.ManifestUnknown(reference);
-        await using var manifestStream = stream;
         var r = ctx.Response;
+        var head = HttpMethods.IsHead(ctx.Request.Method);
+        var cached = head ? null : await manifestCache.GetAsync(manifest.Digest, manifest.Size, ctx.RequestAborted);
+        Stream? stream = null;
+        if (cached is null && !head)
+            stream = await artifacts.Blobs.OpenReadAsync(Digest.Parse(manifest.Digest), ctx.RequestAborted)
+                ?? throw OciErrors.ManifestUnknown(reference);
+        await using var manifestStream = stream;
         r.ContentType = manifest.MediaType;
         r.ContentLength = manifest.Size;
         r.Headers["Docker-Content-Digest"] = manifest.Digest;
         r.Headers.ETag = $"\"{manifest.Digest}\"";
-        if (HttpMethods.IsHead(ctx.Request.Method)) return;
-        await stream.CopyToAsync(r.Body, ctx.RequestAborted);
+        if (head) return;
+        if (cached is not null) await r.Body.WriteAsync(cached, ctx.RequestAborted);
+        else await stream!.CopyToAsync(r.Body, ctx.RequestAborted);
     }
 
     private async Task PutManifestAsync(HttpContext ctx, OciRoute route)
@@ -267,7 +305,16 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
 
     // ---------------- uploads ----------------
 
-    private string UploadLocation(OciRoute route, string id) => $"/v2/{route.Name}/blobs/uploads/{id}";
+    private string UploadLocation(OciRoute route, string sessionId) => $"/v2/{route.Name}/blobs/uploads/{sessionId}";
+
+    /// <summary>Uploads a request is writing to right now. A second request on the same upload while one is in
+    /// flight gets 416 (its chunk cannot continue an upload whose length is still changing) instead of racing it.</summary>
+    private readonly ConcurrentDictionary<string, byte> _busyUploads = new(StringComparer.Ordinal);
+
+    private sealed class UploadLease(ConcurrentDictionary<string, byte> busy, string id) : IDisposable
+    {
+        public void Dispose() => busy.TryRemove(id, out _);
+    }
 
     private async Task BlobCreatedAsync(HttpContext ctx, Registry reg, OciRoute route, Digest digest)
     {
@@ -305,11 +352,12 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         }
         var upload = await artifacts.Blobs.StartUploadAsync(ctx.RequestAborted);
         await using (upload) { }
+        var sessionId = tokens.UploadSessionId(reg.Id, route.Repository, upload.Id);
         var r = ctx.Response;
         r.StatusCode = StatusCodes.Status202Accepted;
-        r.Headers.Location = UploadLocation(route, upload.Id);
+        r.Headers.Location = UploadLocation(route, sessionId);
         r.Headers.Range = "0-0";
-        r.Headers["Docker-Upload-UUID"] = upload.Id;
+        r.Headers["Docker-Upload-UUID"] = sessionId;
         r.Headers["OCI-Chunk-Min-Length"] = "0";
         r.ContentLength = 0;
     }
@@ -322,24 +370,55 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
         if (!OciPath.TrySplitName(from, out var fromRegistry, out var fromRepository)) return false;
         var source = fromRegistry == target.Name ? target : await artifacts.Store.GetRegistryAsync(fromRegistry, ctx.RequestAborted);
         // Mounting from another registry needs read access there; otherwise the client simply uploads.
-        if (source is null || !OciTypes.Contains(source.PackageType) || !AccessControl.CanRead(ctx.Principal(), source)) return false;
+        if (source is null || !OciTypes.Contains(source.PackageType) || !AccessControl.CanRead(Effective(ctx.Principal(), from, "pull"), source)) return false;
         return await oci.IsBlobLinkedAsync(source.Id, fromRepository, key, ctx.RequestAborted);
     }
 
-    private async Task<IBlobUpload> ResumeAsync(HttpContext ctx, string id) =>
-        await artifacts.Blobs.ResumeUploadAsync(id, ctx.RequestAborted) ?? throw OciErrors.BlobUploadUnknown(id);
-
-    private static void SetUploadStatus(HttpResponse r, string location, IBlobUpload upload)
+    /// <summary>Re-opens the upload of the route's session id, which must have been issued for this repository.</summary>
+    private async Task<IBlobUpload> ResumeAsync(HttpContext ctx, Registry reg, OciRoute route)
     {
-        r.Headers.Location = location;
-        r.Headers.Range = upload.Size == 0 ? "0-0" : $"0-{upload.Size - 1}";
-        r.Headers["Docker-Upload-UUID"] = upload.Id;
+        var sessionId = route.Argument!;
+        var storeId = tokens.OpenUploadSession(reg.Id, route.Repository, sessionId) ?? throw OciErrors.BlobUploadUnknown(sessionId);
+        return await artifacts.Blobs.ResumeUploadAsync(storeId, ctx.RequestAborted) ?? throw OciErrors.BlobUploadUnknown(sessionId);
+    }
+
+    /// <summary>Claims the upload for this request, or answers 416 with the upload's current status. A request that
+    /// held it before may have committed or cancelled the session meanwhile: then BLOB_UPLOAD_UNKNOWN.</summary>
+    private async Task<UploadLease> ClaimAsync(HttpContext ctx, OciRoute route, IBlobUpload upload)
+    {
+        if (!_busyUploads.TryAdd(upload.Id, 0))
+        {
+            SetUploadStatus(ctx.Response, route, upload);
+            throw OciErrors.BlobUploadInvalid($"upload {route.Argument} is being written by another request", 416);
+        }
+        var lease = new UploadLease(_busyUploads, upload.Id);
+        if (await artifacts.Blobs.ResumeUploadAsync(upload.Id, ctx.RequestAborted) is not null) return lease;
+        lease.Dispose();
+        throw OciErrors.BlobUploadUnknown(route.Argument!);
+    }
+
+    private static long SizeOf(IBlobUpload upload, OciRoute route)
+    {
+        try { return upload.Size; }
+        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw OciErrors.BlobUploadUnknown(route.Argument!); // finished or cancelled by a concurrent request
+        }
+    }
+
+    private void SetUploadStatus(HttpResponse r, OciRoute route, IBlobUpload upload)
+    {
+        r.Headers.Location = UploadLocation(route, route.Argument!);
+        var size = SizeOf(upload, route);
+        r.Headers.Range = size == 0 ? "0-0" : $"0-{size - 1}";
+        r.Headers["Docker-Upload-UUID"] = route.Argument!;
         r.ContentLength = 0;
     }
 
     /// <summary>Appends the request body to the upload, after checking that a Content-Range continues it.</summary>
     private async Task AppendChunkAsync(HttpContext ctx, OciRoute route, IBlobUpload upload)
     {
+        using var lease = await ClaimAsync(ctx, route, upload);
         var range = ctx.Request.Headers.ContentRange.ToString();
         if (range.Length > 0)
         {
@@ -349,10 +428,10 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
             var dash = text.IndexOf('-');
             if (dash <= 0 || !long.TryParse(text[..dash], out var start) || !long.TryParse(text[(dash + 1)..], out var end) || end < start)
                 throw OciErrors.BlobUploadInvalid($"invalid Content-Range '{range}'", 416);
-            if (start != upload.Size)
+            if (start != SizeOf(upload, route))
             {
-                SetUploadStatus(ctx.Response, UploadLocation(route, upload.Id), upload);
-                throw OciErrors.BlobUploadInvalid($"chunk starts at {start} but the upload has {upload.Size} bytes", 416);
+                SetUploadStatus(ctx.Response, route, upload);
+                throw OciErrors.BlobUploadInvalid($"chunk starts at {start} but the upload has {SizeOf(upload, route)} bytes", 416);
             }
             if (ctx.Request.ContentLength is { } len && len != end - start + 1)
                 throw OciErrors.BlobUploadInvalid($"Content-Range {range} does not match Content-Length {len}", 416);
@@ -363,53 +442,55 @@ public sealed class OciEndpoints(RegistryAccess access, ArtifactService artifact
 
     private async Task PatchUploadAsync(HttpContext ctx, OciRoute route)
     {
-        await RequireAsync(ctx, route, TokenScope.Write);
-        var upload = await ResumeAsync(ctx, route.Argument!);
+        var reg = await RequireAsync(ctx, route, TokenScope.Write);
+        var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
         await AppendChunkAsync(ctx, route, upload);
         ctx.Response.StatusCode = StatusCodes.Status202Accepted;
-        SetUploadStatus(ctx.Response, UploadLocation(route, upload.Id), upload);
+        SetUploadStatus(ctx.Response, route, upload);
     }
 
     private async Task FinishUploadAsync(HttpContext ctx, OciRoute route)
     {
         var reg = await RequireAsync(ctx, route, TokenScope.Write);
         var digest = ParseDigest(ctx.Request.Query["digest"].FirstOrDefault());
-        var upload = await ResumeAsync(ctx, route.Argument!);
+        var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
         var hasBody = ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0;
-        if (hasBody && upload.Size == 0 && ctx.Request.Headers.ContentRange.Count == 0)
+        if (hasBody && SizeOf(upload, route) == 0 && ctx.Request.Headers.ContentRange.Count == 0)
         {
             // POST then one PUT with the whole blob (what docker and skopeo do): hash while writing, in one pass.
             var whole = await artifacts.StoreBlobAsync(ctx.Request.Body, new BlobWriteOptions
             {
                 Expected = digest, ExpectedSize = ctx.Request.ContentLength, MaxSize = options.MaxUploadBytes,
             }, ctx.RequestAborted);
-            await upload.CancelAsync(ctx.RequestAborted);
+            using (await ClaimAsync(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
             await BlobCreatedAsync(ctx, reg, route, whole.Digest);
             return;
         }
         if (hasBody) await AppendChunkAsync(ctx, route, upload);
-        var stored = await upload.CommitAsync(digest, ctx.RequestAborted);
+        BlobWriteResult stored;
+        using (await ClaimAsync(ctx, route, upload))
+            stored = await upload.CommitAsync(digest, ctx.RequestAborted);
         await artifacts.Store.RecordBlobAsync(new BlobRecord(stored.Digest.ToString(), stored.Size, null, null, DateTimeOffset.UtcNow), ctx.RequestAborted);
         await BlobCreatedAsync(ctx, reg, route, stored.Digest);
     }
 
     private async Task UploadStatusAsync(HttpContext ctx, OciRoute route)
     {
-        await RequireAsync(ctx, route, TokenScope.Write);
-        var upload = await ResumeAsync(ctx, route.Argument!);
+        var reg = await RequireAsync(ctx, route, TokenScope.Write);
+        var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
-        SetUploadStatus(ctx.Response, UploadLocation(route, upload.Id), upload);
+        SetUploadStatus(ctx.Response, route, upload);
     }
 
     private async Task CancelUploadAsync(HttpContext ctx, OciRoute route)
     {
-        await RequireAsync(ctx, route, TokenScope.Write);
-        var upload = await ResumeAsync(ctx, route.Argument!);
+        var reg = await RequireAsync(ctx, route, TokenScope.Write);
+        var upload = await ResumeAsync(ctx, reg, route);
         await using var session = upload;
-        await upload.CancelAsync(ctx.RequestAborted);
+        using (await ClaimAsync(ctx, route, upload)) await upload.CancelAsync(ctx.RequestAborted);
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

@@ -7,6 +7,9 @@ namespace Arca.Server.Formats.Oci;
 /// <summary>The error codes of the OCI distribution spec and how Arca's own errors translate into them.</summary>
 public static class OciErrors
 {
+    /// <summary>HttpContext item set when a registry token lacks the scope a request needs.</summary>
+    public const string InsufficientScopeKey = "oci.insufficient_scope";
+
     public static ArcaException BlobUnknown(string digest) => new(404, "BLOB_UNKNOWN", $"blob {digest} is unknown to this repository");
     public static ArcaException BlobUploadUnknown(string id) => new(404, "BLOB_UPLOAD_UNKNOWN", $"upload {id} is unknown or has expired");
     public static ArcaException BlobUploadInvalid(string message, int status = 400) => new(status, "BLOB_UPLOAD_INVALID", message);
@@ -82,6 +85,7 @@ public static class OciErrors
                 : HttpMethods.IsDelete(ctx.Request.Method) && route.Kind != OciRouteKind.Upload ? "delete" : "pull,push";
             challenge += $",scope=\"repository:{name}:{actions}\"";
         }
+        if (ctx.Items.ContainsKey(InsufficientScopeKey)) challenge += ",error=\"insufficient_scope\"";
         return challenge;
     }
 }

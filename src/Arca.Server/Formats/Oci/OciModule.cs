@@ -24,12 +24,14 @@ public sealed class OciModule : IFormatModule
             var other => throw new InvalidOperationException($"the OCI module has no table store for {other.GetType().Name}"),
         });
         services.AddSingleton<OciManifestService>();
+        services.AddSingleton<OciManifestCache>();
         services.AddSingleton<OciTokenService>();
         services.AddSingleton<IBearerTokenReader>(sp => sp.GetRequiredService<OciTokenService>());
         services.AddSingleton<OciEndpoints>();
         services.AddSingleton<IArtifactLifecycle>(sp => ActivatorUtilities.CreateInstance<OciArtifactLifecycle>(sp, Core.Model.PackageTypes.Docker));
         services.AddSingleton<IArtifactLifecycle>(sp => ActivatorUtilities.CreateInstance<OciArtifactLifecycle>(sp, Core.Model.PackageTypes.Helm));
         services.AddSingleton<IUntaggedManifestPruner, OciUntaggedPruner>();
+        services.AddHostedService<OciUploadCleanupService>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app)

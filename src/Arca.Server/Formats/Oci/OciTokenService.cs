@@ -13,7 +13,9 @@ namespace Arca.Server.Formats.Oci;
 /// Short-lived registry tokens of the Docker token flow (<c>GET /v2/token</c>). A token is
 /// <c>arcaoci.&lt;payload&gt;.&lt;HMAC-SHA256&gt;</c>, signed with a key kept in the data directory. It stands for
 /// the API token that asked for it (identified by its hash, re-checked on every use, so revoking the API token
-/// revokes it) or for an anonymous caller.
+/// revokes it) or for an anonymous caller, narrowed to the repositories and actions it was granted: the principal it
+/// yields carries only <see cref="ScopedAccess"/>, which <see cref="OciEndpoints"/> maps back per repository.
+/// The same key signs upload-session ids, tying each session to its registry and repository.
 /// </summary>
 public sealed class OciTokenService(ServerOptions options, IMetadataStore store) : IBearerTokenReader
 {
@@ -37,7 +39,9 @@ public sealed class OciTokenService(ServerOptions options, IMetadataStore store)
 
     public string Issue(Principal principal, IReadOnlyList<Grant> access, DateTimeOffset now)
     {
-        var claims = new Claims(principal.Token?.Hash, principal.Name, access, now.ToUnixTimeSeconds(), (now + Lifetime).ToUnixTimeSeconds());
+        // A registry token asking for another one (grants already cut to what it holds) keeps its API token.
+        var holder = principal.Token ?? principal.Scoped?.Holder;
+        var claims = new Claims(holder?.Hash, principal.Name, access, now.ToUnixTimeSeconds(), (now + Lifetime).ToUnixTimeSeconds());
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
         return $"{Prefix}{payload}.{Base64Url(Sign(payload))}";
     }
@@ -57,10 +61,32 @@ public sealed class OciTokenService(ServerOptions options, IMetadataStore store)
         }
         catch (Exception e) when (e is FormatException or JsonException) { return null; }
         if (claims is null || claims.ExpiresAt < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) return null;
-        if (claims.TokenHash is null) return Principal.Anonymous;
+        var grants = (claims.Access ?? []).Select(g => new ScopedGrant(g.Type, g.Name, g.Actions ?? [])).ToList();
+        if (claims.TokenHash is null) return new Principal((ApiToken?)null) { Scoped = new ScopedAccess(null, grants) };
         var token = await store.FindTokenByHashAsync(claims.TokenHash, ct);
-        return token is null || token.IsExpired(DateTimeOffset.UtcNow) ? null : new Principal(token);
+        if (token is null || token.IsExpired(DateTimeOffset.UtcNow)) return null;
+        return new Principal((ApiToken?)null) { Scoped = new ScopedAccess(token, grants) };
     }
+
+    /// <summary>The id a client sees for an upload: the blob store's id plus a MAC over registry and repository, so
+    /// a session cannot be continued in another repository (and ids cannot be guessed).</summary>
+    public string UploadSessionId(long registryId, string repository, string storeUploadId) =>
+        $"{storeUploadId}.{Base64Url(UploadMac(registryId, repository, storeUploadId))}";
+
+    /// <summary>The blob store's upload id when <paramref name="sessionId"/> was issued for this repository, else null.</summary>
+    public string? OpenUploadSession(long registryId, string repository, string sessionId)
+    {
+        var dot = sessionId.IndexOf('.');
+        if (dot <= 0) return null;
+        var storeId = sessionId[..dot];
+        byte[] mac;
+        try { mac = FromBase64Url(sessionId[(dot + 1)..]); }
+        catch (FormatException) { return null; }
+        return CryptographicOperations.FixedTimeEquals(mac, UploadMac(registryId, repository, storeId)) ? storeId : null;
+    }
+
+    private byte[] UploadMac(long registryId, string repository, string storeUploadId) =>
+        HMACSHA256.HashData(Key(), Encoding.UTF8.GetBytes($"upload\n{registryId}\n{repository}\n{storeUploadId}"))[..16];
 
     private byte[] Sign(string payload) => HMACSHA256.HashData(Key(), Encoding.ASCII.GetBytes(payload));
 

@@ -95,6 +95,7 @@ public sealed class MigrationEngine(
 
     private async Task<ItemResult> MoveWithRetriesAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {
+        if (item.ListingError is { } listingError) return new ItemResult(item, ItemStatus.Failed, 0, listingError);
         var writer = writerFor(mapping.ArtifactType)!;
         // Sized for multi-GB blobs: the configured base plus one minute per 256 MiB.
         var timeout = config.ItemTimeout + TimeSpan.FromMinutes((item.Size ?? 0) / (256.0 * 1024 * 1024));

@@ -13,6 +13,9 @@ public abstract record MigrationItem
     public required string Display { get; init; }
     /// <summary>Bytes to move when known from the listing (dry-run sizes, progress).</summary>
     public long? Size { get; init; }
+    /// <summary>Set when the source listed something it cannot migrate (e.g. a path that maps to no package): the item
+    /// fails with this message instead of reaching a writer, and the rest of the listing continues.</summary>
+    public string? ListingError { get; init; }
 }
 
 public enum ItemStatus { Succeeded, Skipped, Failed, DryRun }

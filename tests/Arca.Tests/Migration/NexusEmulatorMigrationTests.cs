@@ -1,0 +1,346 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Arca.Tests.Http.Endpoints;
+using Arca.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using static Arca.Tests.Migration.OciMigrationSupport;
+
+namespace Arca.Tests.Migration;
+
+/// <summary>
+/// An EMULATOR of Sonatype Nexus Repository 3's documented REST shapes (not Nexus): a small Kestrel app serving
+/// <c>GET /service/rest/v1/components?repository=R</c> as <c>{items, continuationToken}</c> with 2 components per page
+/// and opaque tokens, assets with <c>path</c>, <c>downloadUrl</c>, <c>checksum{sha1,sha256,md5}</c> and <c>fileSize</c>,
+/// and content at <c>/repository/R/path</c>, from directories the test fills. Every request needs Basic credentials;
+/// otherwise 401 with <c>WWW-Authenticate: BASIC realm="Sonatype Nexus Repository Manager"</c>. Repositories:
+/// <c>raw</c> (one component per file, 3.70+ style paths with a leading '/', version "") and <c>maven2</c> (one
+/// component per group/artifact/version holding every file of that directory, sidecars included; paths without '/').
+/// </summary>
+internal sealed class NexusEmulator : IAsyncDisposable
+{
+    public const int PageSize = 2;
+    private readonly string _user, _password;
+    private readonly Dictionary<string, (string Format, string Root)> _repositories = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _tokens = new(StringComparer.Ordinal);
+    public LoopbackHttpServer Server { get; private set; } = null!;
+    public string BaseUrl => Server.BaseUrl;
+
+    private NexusEmulator(string user, string password) { _user = user; _password = password; }
+
+    public static async Task<NexusEmulator> StartAsync(string user, string password)
+    {
+        var emulator = new NexusEmulator(user, password);
+        emulator.Server = await LoopbackHttpServer.StartAsync((ctx, _) => emulator.HandleAsync(ctx));
+        return emulator;
+    }
+
+    /// <summary>Serves <paramref name="root"/> as a hosted repository of the given Nexus format ("raw" or "maven2").</summary>
+    public void AddRepository(string name, string format, string root) => _repositories[name] = (format, root);
+
+    private async Task HandleAsync(HttpContext ctx)
+    {
+        if (ctx.Request.Headers.Authorization.ToString() != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_user}:{_password}")))
+        {
+            ctx.Response.StatusCode = 401;
+            ctx.Response.Headers.WWWAuthenticate = "BASIC realm=\"Sonatype Nexus Repository Manager\"";
+            return;
+        }
+        var path = ctx.Request.Path.Value ?? "";
+        if (path == "/service/rest/v1/components")
+        {
+            var name = ctx.Request.Query["repository"].ToString();
+            if (!_repositories.TryGetValue(name, out var repository))
+            {
+                await JsonAsync(ctx, 404, new JsonObject { ["status-code"] = 404, ["siesta-faultid"] = Guid.NewGuid().ToString(), ["status-message"] = "NOT_FOUND" });
+                return;
+            }
+            var offset = 0;
+            if (ctx.Request.Query["continuationToken"].ToString() is { Length: > 0 } token && !_tokens.TryGetValue(token, out offset))
+            {
+                await JsonAsync(ctx, 406, new JsonObject { ["status-code"] = 406, ["status-message"] = "Unacceptable continuation token" });
+                return;
+            }
+            var components = Components(name, repository.Format, repository.Root);
+            string? next = null;
+            if (offset + PageSize < components.Count)
+            {
+                next = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)); // opaque, like Nexus's
+                _tokens[next] = offset + PageSize;
+            }
+            await JsonAsync(ctx, 200, new JsonObject
+            {
+                ["items"] = new JsonArray(components.Skip(offset).Take(PageSize).Select(c => (JsonNode)c).ToArray()),
+                ["continuationToken"] = next,
+            });
+            return;
+        }
+        if (path.StartsWith("/repository/", StringComparison.Ordinal))
+        {
+            var segments = path["/repository/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
+            if (segments.Length > 1 && _repositories.TryGetValue(segments[0], out var repository)
+                && segments.Skip(1).All(s => s.Length > 0 && s != ".." && s != ".")
+                && Path.Combine([repository.Root, .. segments.Skip(1)]) is var file && File.Exists(file))
+            {
+                var bytes = await File.ReadAllBytesAsync(file);
+                ctx.Response.Headers.ETag = $"\"{Convert.ToHexStringLower(SHA1.HashData(bytes))}\"";
+                ctx.Response.ContentLength = bytes.Length;
+                await ctx.Response.Body.WriteAsync(bytes);
+                return;
+            }
+            ctx.Response.StatusCode = 404;
+            return;
+        }
+        await JsonAsync(ctx, 404, new JsonObject { ["status-code"] = 404, ["status-message"] = "NOT_FOUND" });
+    }
+
+    private List<JsonObject> Components(string repository, string format, string root)
+    {
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        if (format == "raw")
+            return files.Select(f => new JsonObject
+            {
+                ["id"] = Id(repository, f), ["repository"] = repository, ["format"] = "raw",
+                ["group"] = "/" + (f.Contains('/') ? f[..f.LastIndexOf('/')] : ""), ["name"] = "/" + f, ["version"] = "",
+                ["assets"] = new JsonArray(Asset(repository, "raw", root, f, "/" + f)),
+            }).ToList();
+        // maven2: one component per directory holding files (a version directory, or an artifact's maven-metadata.xml).
+        return files.GroupBy(f => f[..f.LastIndexOf('/')]).Select(g =>
+        {
+            var dirs = g.Key.Split('/');
+            var isMetadataOnly = g.All(f => f.Contains("/maven-metadata.xml", StringComparison.Ordinal));
+            return new JsonObject
+            {
+                ["id"] = Id(repository, g.Key), ["repository"] = repository, ["format"] = "maven2",
+                ["group"] = string.Join('.', isMetadataOnly ? dirs[..^1] : dirs[..^2]),
+                ["name"] = isMetadataOnly ? dirs[^1] : dirs[^2], ["version"] = isMetadataOnly ? "" : dirs[^1],
+                ["assets"] = new JsonArray(g.Select(f => (JsonNode)Asset(repository, "maven2", root, f, f)).ToArray()),
+            };
+        }).ToList();
+    }
+
+    private JsonObject Asset(string repository, string format, string root, string file, string assetPath)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(root, file));
+        return new JsonObject
+        {
+            ["downloadUrl"] = $"{BaseUrl}/repository/{repository}/{file}", // Nexus: repository URL + "/" + path without its leading '/'
+            ["path"] = assetPath, ["id"] = Id(repository, file), ["repository"] = repository, ["format"] = format,
+            ["checksum"] = new JsonObject
+            {
+                ["sha1"] = Convert.ToHexStringLower(SHA1.HashData(bytes)), ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                ["md5"] = Convert.ToHexStringLower(MD5.HashData(bytes)),
+            },
+            ["contentType"] = "application/octet-stream", ["lastModified"] = "2024-03-15T10:30:00.000+00:00", ["fileSize"] = bytes.Length,
+        };
+    }
+
+    private static string Id(string repository, string key) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{repository}:{Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(key)))}"))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static Task JsonAsync(HttpContext ctx, int status, JsonNode body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(body.ToJsonString());
+    }
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>`arca registry migrate` from the Nexus EMULATOR above (type NEXUS) into Arca: a raw repository as GENERIC
+/// (package/version taken from the first two path segments) and a maven2 repository as MAVEN, listed over several
+/// continuation-token pages.</summary>
+public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
+{
+    private const string User = "migrator", Password = "nexus-pw";
+    private NexusEmulator _nexus = null!;
+    private TestServer _arca = null!;
+    private string _work = null!;
+
+    public async Task InitializeAsync()
+    {
+        _nexus = await NexusEmulator.StartAsync(User, Password);
+        _arca = await TestServer.StartAsync();
+        _work = TempDir.Create("migrate-nexus");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _nexus.DisposeAsync();
+        await _arca.DisposeAsync();
+        TempDir.TryDelete(_work);
+    }
+
+    private string Repository(string name, string format, Dictionary<string, byte[]> files)
+    {
+        var root = Path.Combine(_work, "nexus", name);
+        foreach (var (path, bytes) in files)
+        {
+            var full = Path.Combine(root, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllBytes(full, bytes);
+        }
+        _nexus.AddRepository(name, format, root);
+        return root;
+    }
+
+    private string Config(string password, string mappings) => WriteConfig(_work, $"""
+        version: 1.0.0
+        concurrency: 3
+        createRegistries: true
+        source:
+          endpoint: {_nexus.BaseUrl}
+          type: NEXUS
+          credentials: {"{"} username: {User}, password: {password} {"}"}
+        destination:
+          endpoint: {_arca.BaseUrl}
+          type: ARCA
+          credentials: {"{"} username: admin, password: {_arca.AdminToken} {"}"}
+        mappings:
+        {mappings}
+        """);
+
+    private static byte[] Random(int size) => RandomNumberGenerator.GetBytes(size);
+
+    private static byte[] Jar(string text)
+    {
+        var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        using (var w = new StreamWriter(zip.CreateEntry("META-INF/MANIFEST.MF").Open()))
+            w.Write("Manifest-Version: 1.0\n" + text + "\n");
+        return ms.ToArray();
+    }
+
+    private static byte[] Pom(string g, string a, string v) => Encoding.UTF8.GetBytes($"""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <project xmlns="http://maven.apache.org/POM/4.0.0">
+          <modelVersion>4.0.0</modelVersion>
+          <groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version><packaging>jar</packaging>
+        </project>
+        """);
+
+    private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    private async Task<string?> Sha256AtAsync(string url)
+    {
+        using var response = await _arca.Admin.GetAsync(url);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task Migrates_raw_as_generic_and_maven2_as_maven_over_several_pages_then_a_rerun_skips_everything()
+    {
+        var raw = new Dictionary<string, byte[]>
+        {
+            ["tool/1.0/tool.bin"] = Random(200 * 1024),
+            ["tool/1.0/docs/read me.txt"] = Encoding.UTF8.GetBytes("spaces in a path segment"),
+            ["tool/2.0/tool.bin"] = Random(4096),
+            ["lib/0.1/a/b/c.dat"] = Random(1000),
+            ["skipped/9.9/x.bin"] = Random(10), // excluded by the mapping
+        };
+        Repository("raw-hosted", "raw", raw);
+        var maven = new Dictionary<string, byte[]>
+        {
+            ["com/acme/util/1.0/util-1.0.pom"] = Pom("com.acme", "util", "1.0"),
+            ["com/acme/util/1.0/util-1.0.jar"] = Jar("util 1.0"),
+            ["com/acme/util/1.1/util-1.1.pom"] = Pom("com.acme", "util", "1.1"),
+            ["com/acme/util/1.1/util-1.1.jar"] = Jar("util 1.1"),
+            ["org/deep/nested/tool/3.0/tool-3.0.pom"] = Pom("org.deep.nested", "tool", "3.0"),
+        };
+        maven["com/acme/util/1.0/util-1.0.jar.sha1"] = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA1.HashData(maven["com/acme/util/1.0/util-1.0.jar"])));
+        maven["com/acme/util/maven-metadata.xml"] = Encoding.UTF8.GetBytes("<metadata><groupId>com.acme</groupId><artifactId>util</artifactId></metadata>");
+        Repository("maven-releases", "maven2", maven);
+
+        var config = Config(Password, """
+              - artifactType: GENERIC
+                sourceRegistry: raw-hosted
+                destinationRegistry: nexus-raw
+                excludePatterns: [skipped]
+              - artifactType: MAVEN
+                sourceRegistry: maven-releases
+                destinationRegistry: nexus-maven
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("migration from the Nexus emulator");
+        Assert.Equal(4, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        Assert.Equal(5, Mapping(first, 1).GetProperty("succeeded").GetInt32()); // no sidecar, no maven-metadata.xml
+
+        foreach (var (path, bytes) in raw.Where(f => !f.Key.StartsWith("skipped/", StringComparison.Ordinal)))
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await Sha256AtAsync($"pkg/nexus-raw/generic/{Escape(path)}"));
+        Assert.Null(await Sha256AtAsync("pkg/nexus-raw/generic/skipped/9.9/x.bin"));
+        var files = await _arca.Admin.GetStringAsync("api/v1/registries/nexus-raw/files?package=tool&version=1.0");
+        Assert.Contains("docs/read me.txt", files);
+        foreach (var (path, bytes) in maven.Where(f => f.Key.EndsWith(".jar") || f.Key.EndsWith(".pom")))
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await Sha256AtAsync($"pkg/nexus-maven/maven/{path}"));
+        // The destination regenerated maven-metadata.xml from what it holds rather than copying the source's.
+        var metadata = await _arca.Admin.GetStringAsync("pkg/nexus-maven/maven/com/acme/util/maven-metadata.xml");
+        Assert.Contains("<version>1.1</version>", metadata);
+
+        // The listing followed the continuation tokens; every request carried the Basic credentials.
+        var seen = _nexus.Server.Requests.ToList();
+        Assert.Contains(seen, r => r.Path.StartsWith("/service/rest/v1/components?repository=raw-hosted&continuationToken=", StringComparison.Ordinal));
+        Assert.Contains(seen, r => r.Path.StartsWith("/service/rest/v1/components?repository=maven-releases&continuationToken=", StringComparison.Ordinal));
+        Assert.Contains(seen, r => r.Path == "/repository/raw-hosted/tool/1.0/docs/read%20me.txt");
+        Assert.All(seen, r => Assert.StartsWith("Basic ", r.Authorization));
+
+        _nexus.Server.Requests.Clear();
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(4, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(5, Mapping(second, 1).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("failed").GetInt32() + Mapping(second, 1).GetProperty("failed").GetInt32());
+        // The listing carries sha256 checksums, so a no-op rerun downloads nothing.
+        Assert.DoesNotContain(_nexus.Server.Requests, r => r.Path.StartsWith("/repository/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_raw_path_without_package_and_version_fails_that_item_clearly_and_the_rest_migrate()
+    {
+        var good = Random(512);
+        Repository("raw-flat", "raw", new Dictionary<string, byte[]>
+        {
+            ["README.txt"] = Encoding.UTF8.GetBytes("top level"),
+            ["only/two.txt"] = Encoding.UTF8.GetBytes("two segments"),
+            ["app/1.0/app.bin"] = good,
+        });
+        var config = Config(Password, """
+              - artifactType: GENERIC
+                sourceRegistry: raw-flat
+                destinationRegistry: nexus-flat
+            """);
+        var report = Path.Combine(_work, "flat.json");
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var items = ReportItems(report);
+        var failed = items.Where(i => i.GetProperty("status").GetString() == "failed").ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, f => Assert.Contains("<package>/<version>/<file path>", f.GetProperty("error").GetString()));
+        Assert.Contains(failed, f => f.GetProperty("error").GetString()!.Contains("README.txt"));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(good)), await Sha256AtAsync("pkg/nexus-flat/generic/app/1.0/app.bin"));
+    }
+
+    [Fact]
+    public async Task Wrong_nexus_credentials_fail_the_listing_with_a_non_zero_exit_and_the_401_in_the_report()
+    {
+        Repository("raw-secret", "raw", new Dictionary<string, byte[]> { ["p/1/f.bin"] = Random(64) });
+        var config = Config("wrong", """
+              - artifactType: GENERIC
+                sourceRegistry: raw-secret
+                destinationRegistry: nexus-secret
+            """);
+        var report = Path.Combine(_work, "denied.json");
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var failure = Assert.Single(ReportItems(report));
+        Assert.Contains("401", failure.GetProperty("error").GetString());
+        Assert.Null(await Sha256AtAsync("pkg/nexus-secret/generic/p/1/f.bin"));
+    }
+}

@@ -18,8 +18,11 @@ namespace Arca.Migration.Sources;
 /// error) and the listing goes on. Nexus 3.70+ paths start with '/', older ones do not; both are accepted.</item>
 /// <item>MAVEN from a <c>maven2</c> repository: each asset is a file at its layout path; checksum sidecars and
 /// maven-metadata.xml are not items (the destination regenerates them).</item>
+/// <item>NPM from an <c>npm</c> repository: the components API gives the package names (group = scope); Nexus serves
+/// the npm registry API at <c>/repository/R/</c>, so each packument and its tarballs are read by the npm source's
+/// packument reader, exactly as from any npm registry.</item>
 /// </list>
-/// include/excludePatterns match the package (GENERIC) or <c>groupId:artifactId</c> (MAVEN).
+/// include/excludePatterns match the package (GENERIC, NPM) or <c>groupId:artifactId</c> (MAVEN).
 /// </summary>
 public sealed class NexusSource : IMigrationSource
 {
@@ -34,12 +37,13 @@ public sealed class NexusSource : IMigrationSource
     }
     private static readonly string[] MavenSidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512"];
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListRawAsync(mapping, filter, ct),
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
+        "NPM" => ListNpmAsync(mapping, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from a Nexus source"),
     };
 
@@ -101,13 +105,40 @@ public sealed class NexusSource : IMigrationSource
         }
     }
 
+    private async IAsyncEnumerable<MigrationItem> ListNpmAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var repository = RepositoryOf(mapping);
+        // Components are per version: a package's packument is read once, at its first version (names only are kept).
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var component in ComponentsAsync(repository, ct))
+        {
+            if (Str(component, "name") is not { Length: > 0 } bare) continue;
+            var name = Str(component, "group") is { Length: > 0 } scope && !bare.StartsWith('@') ? $"@{scope.TrimStart('@')}/{bare}" : bare;
+            if (!filter.Selects(name) || !done.Add(name)) continue;
+            var packumentUrl = $"repository/{Uri.EscapeDataString(repository)}/{Arca.Client.Npm.NpmPublish.EscapeName(name)}";
+            await foreach (var item in NpmPackuments.ItemsAsync(_http, packumentUrl, name, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
     private static string RepositoryOf(MappingConfig mapping) =>
         mapping.SourceRegistry.Trim('/') is { Length: > 0 } r ? r : throw new ConfigException("a NEXUS mapping needs sourceRegistry: the Nexus repository name");
 
     private sealed record NexusAsset(string Path, Uri DownloadUrl, string? Sha256, string? Sha1, long? Size);
 
-    /// <summary>Every asset of every component in a repository, one page of the components API in memory at a time.</summary>
+    /// <summary>Every asset of every component in a repository.</summary>
     private async IAsyncEnumerable<NexusAsset> AssetsAsync(string repository, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var component in ComponentsAsync(repository, ct))
+        {
+            if (!component.TryGetProperty("assets", out var assets) || assets.ValueKind != JsonValueKind.Array) continue;
+            foreach (var asset in assets.EnumerateArray())
+                if (ParseAsset(repository, asset) is { } parsed) yield return parsed;
+        }
+    }
+
+    /// <summary>Every component of a repository, one page of the components API in memory at a time.</summary>
+    private async IAsyncEnumerable<JsonElement> ComponentsAsync(string repository, [EnumeratorCancellation] CancellationToken ct)
     {
         string? token = null;
         var seenTokens = new HashSet<string>(StringComparer.Ordinal);
@@ -121,11 +152,7 @@ public sealed class NexusSource : IMigrationSource
             var root = doc.RootElement;
             if (root.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array)
                 foreach (var component in items.EnumerateArray())
-                {
-                    if (!component.TryGetProperty("assets", out var assets) || assets.ValueKind != JsonValueKind.Array) continue;
-                    foreach (var asset in assets.EnumerateArray())
-                        if (ParseAsset(repository, asset) is { } parsed) yield return parsed;
-                }
+                    yield return component.Clone();
             token = root.TryGetProperty("continuationToken", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } next ? next : null;
             // A server that hands back a token it already gave would page forever.
             if (token is not null && !seenTokens.Add(token)) throw new InvalidOperationException($"Nexus repeated continuationToken {token} for {repository}");

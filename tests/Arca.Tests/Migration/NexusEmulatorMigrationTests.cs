@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Formats.Tar;
 using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
@@ -17,7 +18,8 @@ namespace Arca.Tests.Migration;
 /// and opaque tokens, assets with <c>path</c>, <c>downloadUrl</c>, <c>checksum{sha1,sha256,md5}</c> and <c>fileSize</c>,
 /// and content at <c>/repository/R/path</c>, from directories the test fills. Every request needs Basic credentials;
 /// otherwise 401 with <c>WWW-Authenticate: BASIC realm="Sonatype Nexus Repository Manager"</c>. Repositories:
-/// <c>raw</c> (one component per file, 3.70+ style paths with a leading '/', version "") and <c>maven2</c> (one
+/// <c>npm</c> (one component per tarball <c>name/-/bare-version.tgz</c>, group = scope; the packument at
+/// <c>/repository/R/name</c>), <c>raw</c> (one component per file, 3.70+ style paths with a leading '/', version "") and <c>maven2</c> (one
 /// component per group/artifact/version holding every file of that directory, sidecars included; paths without '/').
 /// </summary>
 internal sealed class NexusEmulator : IAsyncDisposable
@@ -86,9 +88,18 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 && Path.Combine([repository.Root, .. segments.Skip(1)]) is var file && File.Exists(file))
             {
                 var bytes = await File.ReadAllBytesAsync(file);
+                if (file.EndsWith(".tgz", StringComparison.Ordinal)) ctx.Response.ContentType = "application/x-compressed";
                 ctx.Response.Headers.ETag = $"\"{Convert.ToHexStringLower(SHA1.HashData(bytes))}\"";
                 ctx.Response.ContentLength = bytes.Length;
                 await ctx.Response.Body.WriteAsync(bytes);
+                return;
+            }
+            // npm repositories speak the npm registry API: /repository/R/<name> (scoped names as @scope%2fname) is the packument.
+            if (segments.Length > 1 && _repositories.TryGetValue(segments[0], out repository) && repository.Format == "npm"
+                && string.Join('/', segments.Skip(1)) is var package && !package.Contains("..")
+                && Directory.Exists(Path.Combine(repository.Root, package, "-")))
+            {
+                await JsonAsync(ctx, 200, Packument(segments[0], repository.Root, package));
                 return;
             }
             ctx.Response.StatusCode = 404;
@@ -108,6 +119,18 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 ["group"] = "/" + (f.Contains('/') ? f[..f.LastIndexOf('/')] : ""), ["name"] = "/" + f, ["version"] = "",
                 ["assets"] = new JsonArray(Asset(repository, "raw", root, f, "/" + f)),
             }).ToList();
+        if (format == "npm")
+            return files.Select(f =>
+            {
+                var name = f[..f.IndexOf("/-/", StringComparison.Ordinal)];
+                var bare = name.Split('/')[^1];
+                return new JsonObject
+                {
+                    ["id"] = Id(repository, f), ["repository"] = repository, ["format"] = "npm",
+                    ["group"] = name.StartsWith('@') ? name[1..name.IndexOf('/')] : null, ["name"] = bare, ["version"] = NpmVersion(f, bare),
+                    ["assets"] = new JsonArray(Asset(repository, "npm", root, f, f)),
+                };
+            }).ToList();
         // maven2: one component per directory holding files (a version directory, or an artifact's maven-metadata.xml).
         return files.GroupBy(f => f[..f.LastIndexOf('/')]).Select(g =>
         {
@@ -121,6 +144,32 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 ["assets"] = new JsonArray(g.Select(f => (JsonNode)Asset(repository, "maven2", root, f, f)).ToArray()),
             };
         }).ToList();
+    }
+
+    private static string NpmVersion(string tarballPath, string bare) => Path.GetFileName(tarballPath)[(bare.Length + 1)..^".tgz".Length];
+
+    private JsonObject Packument(string repository, string root, string name)
+    {
+        var bare = name.Split('/')[^1];
+        var versions = new JsonObject();
+        string? latest = null;
+        foreach (var tgz in Directory.EnumerateFiles(Path.Combine(root, name, "-"), "*.tgz").Order(StringComparer.Ordinal))
+        {
+            var bytes = File.ReadAllBytes(tgz);
+            var version = NpmVersion(tgz, bare);
+            latest = version;
+            versions[version] = new JsonObject
+            {
+                ["name"] = name, ["version"] = version,
+                ["dist"] = new JsonObject
+                {
+                    ["tarball"] = $"{BaseUrl}/repository/{repository}/{name}/-/{Path.GetFileName(tgz)}",
+                    ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(bytes)),
+                    ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
+                },
+            };
+        }
+        return new JsonObject { ["name"] = name, ["dist-tags"] = new JsonObject { ["latest"] = latest }, ["versions"] = versions };
     }
 
     private JsonObject Asset(string repository, string format, string root, string file, string assetPath)
@@ -154,7 +203,7 @@ internal sealed class NexusEmulator : IAsyncDisposable
 }
 
 /// <summary>`arca registry migrate` from the Nexus EMULATOR above (type NEXUS) into Arca: a raw repository as GENERIC
-/// (package/version taken from the first two path segments) and a maven2 repository as MAVEN, listed over several
+/// (package/version taken from the first two path segments), a maven2 repository as MAVEN and an npm one as NPM, listed over several
 /// continuation-token pages.</summary>
 public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
 {
@@ -299,6 +348,51 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
         Assert.Equal(0, Mapping(second, 0).GetProperty("failed").GetInt32() + Mapping(second, 1).GetProperty("failed").GetInt32());
         // The listing carries sha256 checksums, so a no-op rerun downloads nothing.
         Assert.DoesNotContain(_nexus.Server.Requests, r => r.Path.StartsWith("/repository/", StringComparison.Ordinal));
+    }
+
+    private static byte[] NpmTarball(string name, string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+            foreach (var (path, text) in new[] { ("package/package.json", $"{{\"name\":\"{name}\",\"version\":\"{version}\"}}"), ("package/index.js", $"module.exports='{version}';\n") })
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task Migrates_an_npm_repository_through_its_packuments_with_scoped_names_then_a_rerun_skips_everything()
+    {
+        var tarballs = new Dictionary<string, byte[]>
+        {
+            ["left-pad/-/left-pad-1.0.0.tgz"] = NpmTarball("left-pad", "1.0.0"),
+            ["left-pad/-/left-pad-1.1.0.tgz"] = NpmTarball("left-pad", "1.1.0"),
+            ["@acme/widget/-/widget-2.0.0.tgz"] = NpmTarball("@acme/widget", "2.0.0"),
+        };
+        Repository("npm-hosted", "npm", tarballs);
+        var config = Config(Password, """
+              - artifactType: NPM
+                sourceRegistry: npm-hosted
+                destinationRegistry: nexus-npm
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("npm migration from the Nexus emulator");
+        Assert.Equal(3, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+
+        foreach (var (name, version, path) in new[] { ("left-pad", "1.0.0", "left-pad/-/left-pad-1.0.0.tgz"), ("left-pad", "1.1.0", "left-pad/-/left-pad-1.1.0.tgz"),
+                     ("@acme/widget", "2.0.0", "@acme/widget/-/widget-2.0.0.tgz") })
+        {
+            var packument = JsonNode.Parse(await _arca.Admin.GetStringAsync($"pkg/nexus-npm/npm/{name.Replace("/", "%2f")}"))!;
+            var tarball = packument["versions"]![version]!["dist"]!["tarball"]!.ToString();
+            var bytes = await _arca.Admin.GetByteArrayAsync(tarball);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(tarballs[path])), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        }
+        Assert.Contains(_nexus.Server.Requests, r => r.Path.StartsWith("/service/rest/v1/components?repository=npm-hosted&continuationToken=", StringComparison.Ordinal));
+        Assert.Contains(_nexus.Server.Requests, r => r.Path.StartsWith("/repository/npm-hosted/@acme", StringComparison.Ordinal));
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("npm rerun");
+        Assert.Equal(3, Mapping(second, 0).GetProperty("skipped").GetInt32());
     }
 
     [Fact]

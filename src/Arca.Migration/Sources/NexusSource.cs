@@ -21,8 +21,11 @@ namespace Arca.Migration.Sources;
 /// <item>NPM from an <c>npm</c> repository: the components API gives the package names (group = scope); Nexus serves
 /// the npm registry API at <c>/repository/R/</c>, so each packument and its tarballs are read by the npm source's
 /// packument reader, exactly as from any npm registry.</item>
+/// <item>PYTHON from a <c>pypi</c> repository: the components API gives the project names; each project's files
+/// come from Nexus's simple index page <c>/repository/R/simple/&lt;project&gt;/</c>, read by the PyPI source's reader
+/// (sha256 fragments, requires-python, yanked).</item>
 /// </list>
-/// include/excludePatterns match the package (GENERIC, NPM) or <c>groupId:artifactId</c> (MAVEN).
+/// include/excludePatterns match the package (GENERIC, NPM, PYTHON) or <c>groupId:artifactId</c> (MAVEN).
 /// </summary>
 public sealed class NexusSource : IMigrationSource
 {
@@ -37,13 +40,14 @@ public sealed class NexusSource : IMigrationSource
     }
     private static readonly string[] MavenSidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512"];
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListRawAsync(mapping, filter, ct),
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
         "NPM" => ListNpmAsync(mapping, filter, ct),
+        "PYTHON" => ListPythonAsync(mapping, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from a Nexus source"),
     };
 
@@ -117,6 +121,22 @@ public sealed class NexusSource : IMigrationSource
             if (!filter.Selects(name) || !done.Add(name)) continue;
             var packumentUrl = $"repository/{Uri.EscapeDataString(repository)}/{Arca.Client.Npm.NpmPublish.EscapeName(name)}";
             await foreach (var item in NpmPackuments.ItemsAsync(_http, packumentUrl, name, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
+    private async IAsyncEnumerable<MigrationItem> ListPythonAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var repository = RepositoryOf(mapping);
+        var simple = new Uri(_http.BaseAddress!, $"repository/{Uri.EscapeDataString(repository)}/simple/");
+        // Components are per version: a project's page (which lists all its files) is read once.
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var component in ComponentsAsync(repository, ct))
+        {
+            if (Str(component, "name") is not { Length: > 0 } project) continue;
+            var normalized = PythonFileNames.Normalize(project);
+            if ((!filter.Selects(project) && !filter.Selects(normalized)) || !done.Add(normalized)) continue;
+            await foreach (var item in SimpleIndex.ItemsAsync(new Uri(simple, Uri.EscapeDataString(normalized) + "/"), project, mapping, _download, ct))
                 yield return item;
         }
     }

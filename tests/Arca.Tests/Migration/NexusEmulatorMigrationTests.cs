@@ -18,6 +18,7 @@ namespace Arca.Tests.Migration;
 /// and opaque tokens, assets with <c>path</c>, <c>downloadUrl</c>, <c>checksum{sha1,sha256,md5}</c> and <c>fileSize</c>,
 /// and content at <c>/repository/R/path</c>, from directories the test fills. Every request needs Basic credentials;
 /// otherwise 401 with <c>WWW-Authenticate: BASIC realm="Sonatype Nexus Repository Manager"</c>. Repositories:
+/// <c>pypi</c> (one component per <c>packages/name/version/</c>; PEP 503 pages at <c>/repository/R/simple/name/</c>),
 /// <c>npm</c> (one component per tarball <c>name/-/bare-version.tgz</c>, group = scope; the packument at
 /// <c>/repository/R/name</c>), <c>raw</c> (one component per file, 3.70+ style paths with a leading '/', version "") and <c>maven2</c> (one
 /// component per group/artifact/version holding every file of that directory, sidecars included; paths without '/').
@@ -94,6 +95,13 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 await ctx.Response.Body.WriteAsync(bytes);
                 return;
             }
+            // pypi repositories serve PEP 503 project pages at /repository/R/simple/<normalized>/ linking ../../packages/...
+            if (segments is [var repo, "simple", var project, ""] && _repositories.TryGetValue(repo, out repository) && repository.Format == "pypi")
+            {
+                ctx.Response.ContentType = "text/html";
+                await ctx.Response.WriteAsync(SimplePage(repository.Root, project));
+                return;
+            }
             // npm repositories speak the npm registry API: /repository/R/<name> (scoped names as @scope%2fname) is the packument.
             if (segments.Length > 1 && _repositories.TryGetValue(segments[0], out repository) && repository.Format == "npm"
                 && string.Join('/', segments.Skip(1)) is var package && !package.Contains("..")
@@ -118,6 +126,13 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 ["id"] = Id(repository, f), ["repository"] = repository, ["format"] = "raw",
                 ["group"] = "/" + (f.Contains('/') ? f[..f.LastIndexOf('/')] : ""), ["name"] = "/" + f, ["version"] = "",
                 ["assets"] = new JsonArray(Asset(repository, "raw", root, f, "/" + f)),
+            }).ToList();
+        if (format == "pypi") // packages/<name>/<version>/<file>: one component per name/version
+            return files.GroupBy(f => f[..f.LastIndexOf('/')]).Select(g => new JsonObject
+            {
+                ["id"] = Id(repository, g.Key), ["repository"] = repository, ["format"] = "pypi",
+                ["group"] = null, ["name"] = g.Key.Split('/')[1], ["version"] = g.Key.Split('/')[2],
+                ["assets"] = new JsonArray(g.Select(f => (JsonNode)Asset(repository, "pypi", root, f, f)).ToArray()),
             }).ToList();
         if (format == "npm")
             return files.Select(f =>
@@ -144,6 +159,22 @@ internal sealed class NexusEmulator : IAsyncDisposable
                 ["assets"] = new JsonArray(g.Select(f => (JsonNode)Asset(repository, "maven2", root, f, f)).ToArray()),
             };
         }).ToList();
+    }
+
+    private static string Normalize(string name) => System.Text.RegularExpressions.Regex.Replace(name, "[-_.]+", "-").ToLowerInvariant();
+
+    private static string SimplePage(string root, string project)
+    {
+        var html = new StringBuilder($"<!DOCTYPE html>\n<html lang=\"en\"><head><title>Links for {project}</title></head><body><h1>Links for {project}</h1>\n");
+        var packages = Path.Combine(root, "packages");
+        foreach (var dir in Directory.EnumerateDirectories(packages).Where(d => Normalize(Path.GetFileName(d)) == project))
+            foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
+                var sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
+                html.Append($"<a href=\"../../{relative}#sha256={sha256}\" data-requires-python=\"&gt;=3.8\" rel=\"internal\">{Path.GetFileName(file)}</a><br/>\n");
+            }
+        return html.Append("</body></html>").ToString();
     }
 
     private static string NpmVersion(string tarballPath, string bare) => Path.GetFileName(tarballPath)[(bare.Length + 1)..^".tgz".Length];
@@ -203,7 +234,7 @@ internal sealed class NexusEmulator : IAsyncDisposable
 }
 
 /// <summary>`arca registry migrate` from the Nexus EMULATOR above (type NEXUS) into Arca: a raw repository as GENERIC
-/// (package/version taken from the first two path segments), a maven2 repository as MAVEN and an npm one as NPM, listed over several
+/// (package/version taken from the first two path segments), a maven2 repository as MAVEN, an npm one as NPM and a pypi one as PYTHON, listed over several
 /// continuation-token pages.</summary>
 public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
 {
@@ -392,6 +423,43 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
 
         var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
         second.AssertOk("npm rerun");
+        Assert.Equal(3, Mapping(second, 0).GetProperty("skipped").GetInt32());
+    }
+
+    [Fact]
+    public async Task Migrates_a_pypi_repository_through_its_simple_pages_then_a_rerun_skips_everything()
+    {
+        var wheels = new Dictionary<string, byte[]>
+        {
+            ["packages/demo-lib/1.0/demo_lib-1.0-py3-none-any.whl"] = Arca.Tests.Http.PyPI.PyPIProtocolTests.Wheel("demo-lib", "1.0"),
+            ["packages/demo-lib/1.1/demo_lib-1.1-py3-none-any.whl"] = Arca.Tests.Http.PyPI.PyPIProtocolTests.Wheel("demo-lib", "1.1"),
+            ["packages/other/0.1/other-0.1-py3-none-any.whl"] = Arca.Tests.Http.PyPI.PyPIProtocolTests.Wheel("other", "0.1"),
+        };
+        Repository("pypi-hosted", "pypi", wheels);
+        var config = Config(Password, """
+              - artifactType: PYTHON
+                sourceRegistry: pypi-hosted
+                destinationRegistry: nexus-pypi
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("pypi migration from the Nexus emulator");
+        Assert.Equal(3, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+
+        foreach (var (path, bytes) in wheels)
+        {
+            var project = path.Split('/')[1];
+            var page = await _arca.Admin.GetStringAsync($"pkg/nexus-pypi/python/simple/{project}/");
+            var file = Path.GetFileName(path);
+            var href = System.Text.RegularExpressions.Regex.Match(page, $"href=\"([^\"#]*{System.Text.RegularExpressions.Regex.Escape(file)})").Groups[1].Value;
+            Assert.NotEmpty(href);
+            var url = new Uri(new Uri($"{_arca.BaseUrl}/pkg/nexus-pypi/python/simple/{project}/"), System.Net.WebUtility.HtmlDecode(href));
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), Convert.ToHexStringLower(SHA256.HashData(await _arca.Admin.GetByteArrayAsync(url))));
+        }
+        Assert.Contains(_nexus.Server.Requests, r => r.Path.StartsWith("/service/rest/v1/components?repository=pypi-hosted&continuationToken=", StringComparison.Ordinal));
+        Assert.Contains(_nexus.Server.Requests, r => r.Path == "/repository/pypi-hosted/simple/demo-lib/");
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("pypi rerun");
         Assert.Equal(3, Mapping(second, 0).GetProperty("skipped").GetInt32());
     }
 

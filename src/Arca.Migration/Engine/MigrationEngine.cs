@@ -72,6 +72,11 @@ public sealed class MigrationEngine(
             await foreach (var (mappingIndex, item) in channel.Reader.ReadAllAsync(ct))
             {
                 var mapping = config.Mappings[mappingIndex];
+                if (item.ListingError is { } listingError) // not migratable as listed: fails in a dry run too
+                {
+                    Complete(mappingIndex, new ItemResult(item, ItemStatus.Failed, 0, listingError));
+                    continue;
+                }
                 if (dryRun)
                 {
                     Complete(mappingIndex, new ItemResult(item, ItemStatus.DryRun, 0));
@@ -95,7 +100,6 @@ public sealed class MigrationEngine(
 
     private async Task<ItemResult> MoveWithRetriesAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {
-        if (item.ListingError is { } listingError) return new ItemResult(item, ItemStatus.Failed, 0, listingError);
         var writer = writerFor(mapping.ArtifactType)!;
         // Sized for multi-GB blobs: the configured base plus one minute per 256 MiB.
         var timeout = config.ItemTimeout + TimeSpan.FromMinutes((item.Size ?? 0) / (256.0 * 1024 * 1024));

@@ -58,6 +58,7 @@ public sealed class NexusSource : IMigrationSource
         {
             var path = asset.Path;
             var segments = path.Split('/');
+            if (!filter.Selects(segments[0])) continue; // the would-be package: an excluded top-level file is not an error
             if (segments.Length < 3 || segments.Any(s => s.Length == 0))
             {
                 yield return new GenericFileItem
@@ -69,7 +70,6 @@ public sealed class NexusSource : IMigrationSource
                 continue;
             }
             var package = segments[0];
-            if (!filter.Selects(package)) continue;
             var version = segments[1];
             var file = string.Join('/', segments.Skip(2));
             var display = $"{package}/{version}/{file}";

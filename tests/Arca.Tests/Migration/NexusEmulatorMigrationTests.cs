@@ -478,6 +478,13 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
                 sourceRegistry: raw-flat
                 destinationRegistry: nexus-flat
             """);
+        // A dry run already names the unmappable paths.
+        var dryReport = Path.Combine(_work, "flat-dry.json");
+        await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--dry-run", "--report", dryReport);
+        var planned = ReportItems(dryReport);
+        Assert.Equal(["failed", "failed", "planned"], planned.Select(i => i.GetProperty("status").GetString()).Order().ToArray());
+        Assert.Null(await Sha256AtAsync("pkg/nexus-flat/generic/app/1.0/app.bin"));
+
         var report = Path.Combine(_work, "flat.json");
         var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
         Assert.NotEqual(0, run.ExitCode);

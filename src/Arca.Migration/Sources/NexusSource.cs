@@ -29,6 +29,7 @@ namespace Arca.Migration.Sources;
 /// </summary>
 public sealed class NexusSource : IMigrationSource
 {
+    private static readonly string[] MavenSidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512"];
     private readonly HttpClient _http;
     // Content downloads: credentials only for the Nexus origin (a downloadUrl on another host gets none).
     private readonly SourceDownload _download;
@@ -38,7 +39,6 @@ public sealed class NexusSource : IMigrationSource
         _http = MigrationHttp.CreateClient(endpoint);
         _download = new SourceDownload(_http, endpoint);
     }
-    private static readonly string[] MavenSidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512"];
 
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
 
@@ -64,7 +64,7 @@ public sealed class NexusSource : IMigrationSource
                 yield return new GenericFileItem
                 {
                     Key = $"{mapping.Index}|GENERIC|{path}", Package = segments[0], Version = "", Path = path, Display = path, Size = asset.Size,
-                    Sha256 = asset.Sha256 ?? "", Open = _ => throw new InvalidOperationException("not migratable"),
+                    Sha256 = asset.Sha256 ?? "", Open = _ => throw new InvalidOperationException($"{path} is not migratable as a generic file"), // never called: ListingError fails it first
                     ListingError = $"{repository}/{path}: a raw path must be <package>/<version>/<file path> (at least three non-empty segments) to map to a generic package",
                 };
                 continue;
@@ -77,7 +77,7 @@ public sealed class NexusSource : IMigrationSource
             {
                 Key = $"{mapping.Index}|GENERIC|{package}|{version}|{file}", Package = package, Version = version, Path = file, Display = display, Size = asset.Size,
                 Sha256 = asset.Sha256 ?? "",
-                // The generic writer verifies by sha256; Nexus before 3.x-ish may omit it, which must not pass silently.
+                // The generic writer verifies by sha256; an asset whose checksum object lacks it must not pass unverified.
                 ListingError = asset.Sha256 is null ? $"{repository}/{path}: Nexus reported no sha256 checksum for this asset" : null,
                 Open = async token => (await _download.OpenAsync(asset.DownloadUrl, token)).Stream,
             };

@@ -96,6 +96,7 @@ public sealed class MigrationEngine(
     private async Task<ItemResult> MoveWithRetriesAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {
         var writer = writerFor(mapping.ArtifactType)!;
+        if (item is RejectedItem rejected) return new ItemResult(item, ItemStatus.Failed, 0, rejected.Reason);
         // Sized for multi-GB blobs: the configured base plus one minute per 256 MiB.
         var timeout = config.ItemTimeout + TimeSpan.FromMinutes((item.Size ?? 0) / (256.0 * 1024 * 1024));
         for (var attempt = 0; ; attempt++)

@@ -20,12 +20,16 @@ namespace Arca.Migration.Sources;
 /// <item>MAVEN: files in the standard layout <c>g/r/o/u/p/artifact/version/file</c>; checksum sidecars and
 /// maven-metadata.xml are skipped (the destination computes and regenerates them). Patterns match
 /// <c>groupId:artifactId</c>.</item>
+/// <item>NPM: package names come from the storage listing (Artifactory keeps tarballs at <c>name/-/name-ver.tgz</c>
+/// and <c>@scope/pkg/-/@scope/pkg-ver.tgz</c>); each package's packument is then read from the npm API Artifactory
+/// serves at <c>/api/npm/&lt;repo&gt;/</c> by the npm registry source's packument reader. Patterns match the name.</item>
 /// </list>
 /// </summary>
 public sealed class ArtifactorySource : IMigrationSource
 {
     private static readonly string[] SidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512", ".asc.md5", ".asc.sha1"];
     private readonly HttpClient _http;
+    private readonly SourceDownload _download;
 
     public ArtifactorySource(EndpointConfig endpoint)
     {
@@ -33,14 +37,20 @@ public sealed class ArtifactorySource : IMigrationSource
         // Without a username the password is an access token, which Artifactory takes as a Bearer token.
         if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Password);
+        _download = new SourceDownload(_http, endpoint);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM"];
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var repo = mapping.SourceRegistry.Trim('/');
         if (repo.Length == 0 || repo.Contains('/')) throw new ConfigException($"mappings[{mapping.Index}]: sourceRegistry must be an Artifactory repository key");
+        if (mapping.ArtifactType == "NPM")
+        {
+            await foreach (var item in NpmItemsAsync(mapping, filter, repo, ct)) yield return item;
+            yield break;
+        }
         await foreach (var file in ListFilesAsync(repo, ct))
         {
             var item = mapping.ArtifactType == "MAVEN" ? MavenItem(mapping, repo, file) : GenericItem(mapping, repo, file);
@@ -133,5 +143,28 @@ public sealed class ArtifactorySource : IMigrationSource
         };
     }
 
-    public void Dispose() => _http.Dispose();
+    private async IAsyncEnumerable<MigrationItem> NpmItemsAsync(MappingConfig mapping, PackageFilter filter, string repo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var file in ListFilesAsync(repo, ct))
+        {
+            if (NpmPackageOf(file.Path) is not { } name || !seen.Add(name) || !filter.Selects(name)) continue;
+            await foreach (var item in NpmPackuments.ItemsAsync(_http, $"api/npm/{Uri.EscapeDataString(repo)}/{Arca.Client.Npm.NpmPublish.EscapeName(name)}", name, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
+    /// <summary>The package a stored npm tarball belongs to: <c>name/-/x.tgz</c> or <c>@scope/name/-/x.tgz</c>; null otherwise.</summary>
+    internal static string? NpmPackageOf(string path) => path.Split('/') switch
+    {
+        [var name, "-", var file] when !name.StartsWith('@') && file.EndsWith(".tgz", StringComparison.Ordinal) => name,
+        [var scope, var name, "-", .., var file] when scope.StartsWith('@') && file.EndsWith(".tgz", StringComparison.Ordinal) => $"{scope}/{name}",
+        _ => null,
+    };
+
+    public void Dispose()
+    {
+        _download.Dispose();
+        _http.Dispose();
+    }
 }

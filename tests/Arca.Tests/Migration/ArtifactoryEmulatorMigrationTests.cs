@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
@@ -55,6 +56,11 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
         }
         if (ctx.Request.Method != "GET") { await ErrorAsync(ctx, 405, "Method not allowed"); return; }
         var segments = path["/artifactory/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
+        if (segments is ["api", "npm", var npmRepo, .. var rest] && rest.Length > 0)
+        {
+            await NpmAsync(ctx, npmRepo, string.Join('/', rest));
+            return;
+        }
         if (segments is ["api", "storage", var repo] && ctx.Request.Query.ContainsKey("list") && ctx.Request.Query["deep"] == "1" && ctx.Request.Query["listFolders"] == "0")
         {
             await ListAsync(ctx, repo);
@@ -92,6 +98,51 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
             });
         }
         await JsonAsync(ctx, 200, new JsonObject { ["uri"] = $"{BaseUrl}/api/storage/{repo}", ["created"] = "2024-05-01T09:00:00.000Z", ["files"] = files });
+    }
+
+    /// <summary>The npm API of a local npm repository: a stored path (<c>name/-/name-1.0.0.tgz</c>) is the tarball,
+    /// anything else a package name whose packument is built from the tarballs stored under <c>name/-/</c>.</summary>
+    private async Task NpmAsync(HttpContext ctx, string repo, string rest)
+    {
+        var dir = Path.Combine(_root, repo);
+        if (!Directory.Exists(dir) || rest.Split('/').Any(s => s is "" or "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
+        var stored = Path.Combine([dir, .. rest.Split('/')]);
+        if (File.Exists(stored))
+        {
+            ctx.Response.ContentType = "application/octet-stream";
+            await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
+            return;
+        }
+        var tarballs = Path.Combine([dir, .. rest.Split('/'), "-"]);
+        if (!Directory.Exists(tarballs)) { await ErrorAsync(ctx, 404, $"Package '{rest}' not found"); return; }
+        var versions = new JsonObject();
+        string? latest = null;
+        foreach (var tgz in Directory.EnumerateFiles(tarballs, "*.tgz", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var manifest = PackageJson(tgz);
+            var version = manifest["version"]!.GetValue<string>();
+            var bytes = File.ReadAllBytes(tgz);
+            manifest["dist"] = new JsonObject
+            {
+                ["tarball"] = $"{BaseUrl}/api/npm/{repo}/{string.Join('/', Path.GetRelativePath(dir, tgz).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}",
+                ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(bytes)),
+                ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
+            };
+            versions[version] = manifest;
+            latest = version;
+        }
+        await JsonAsync(ctx, 200, new JsonObject { ["name"] = rest, ["dist-tags"] = new JsonObject { ["latest"] = latest }, ["versions"] = versions });
+    }
+
+    private static JsonObject PackageJson(string tgz)
+    {
+        using var file = File.OpenRead(tgz);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+            if (entry.Name == "package/package.json")
+                return (JsonObject)JsonNode.Parse(entry.DataStream!)!;
+        throw new InvalidDataException($"{tgz}: no package/package.json");
     }
 
     private static string Hash(HashAlgorithm algorithm, string file)
@@ -247,6 +298,53 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64() + Mapping(second, 1).GetProperty("bytes").GetInt64());
         // The listing's sha2 decides the skip: no file was downloaded again.
         Assert.DoesNotContain(_jfrog.Server.Requests, r => !r.Path.StartsWith("/artifactory/api/", StringComparison.Ordinal));
+    }
+
+    private static byte[] NpmTarball(string name, string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/package.json")
+                { DataStream = new MemoryStream(Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"version\":\"{version}\",\"description\":\"d\"}}")) });
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/index.js")
+                { DataStream = new MemoryStream(RandomNumberGenerator.GetBytes(2000)) });
+        }
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task Migrates_an_npm_repository_through_its_npm_api_then_a_rerun_skips_everything()
+    {
+        // Artifactory's storage layout for npm: name/-/name-ver.tgz, and @scope/pkg/-/@scope/pkg-ver.tgz.
+        var tarballs = new Dictionary<(string Name, string Version), string>
+        {
+            [("left-pad", "1.0.0")] = Put("npm-local", "left-pad/-/left-pad-1.0.0.tgz", NpmTarball("left-pad", "1.0.0")),
+            [("left-pad", "1.1.0")] = Put("npm-local", "left-pad/-/left-pad-1.1.0.tgz", NpmTarball("left-pad", "1.1.0")),
+            [("@acme/util", "2.0.0")] = Put("npm-local", "@acme/util/-/@acme/util-2.0.0.tgz", NpmTarball("@acme/util", "2.0.0")),
+        };
+        Put("npm-local", ".npm/left-pad/package.json", Encoding.UTF8.GetBytes("{}")); // Artifactory's own index files are not packages
+        var config = Config($"{"{"} password: {Token} {"}"}", """
+              - artifactType: NPM
+                sourceRegistry: npm-local
+                destinationRegistry: npm
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("npm migration from the Artifactory emulator");
+        Assert.Equal(tarballs.Count, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        foreach (var ((name, version), sha256) in tarballs)
+        {
+            var packument = JsonNode.Parse(await _arca.Admin.GetStringAsync($"pkg/npm/npm/{name.Replace("/", "%2f")}"))!;
+            var tarball = packument["versions"]![version]!["dist"]!["tarball"]!.GetValue<string>();
+            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(await _arca.Admin.GetByteArrayAsync(tarball))));
+        }
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/npm/npm-local/left-pad");
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("npm rerun");
+        Assert.Equal(tarballs.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32());
     }
 
     [Fact]

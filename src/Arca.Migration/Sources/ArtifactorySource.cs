@@ -23,6 +23,8 @@ namespace Arca.Migration.Sources;
 /// <item>NPM: package names come from the storage listing (Artifactory keeps tarballs at <c>name/-/name-ver.tgz</c>
 /// and <c>@scope/pkg/-/@scope/pkg-ver.tgz</c>); each package's packument is then read from the npm API Artifactory
 /// serves at <c>/api/npm/&lt;repo&gt;/</c> by the npm registry source's packument reader. Patterns match the name.</item>
+/// <item>PYTHON: the PEP 503 simple index Artifactory serves at <c>/api/pypi/&lt;repo&gt;/simple/</c>, read by the PyPI
+/// source's simple-index reader (files with their <c>#sha256=</c>). Patterns match the project name.</item>
 /// </list>
 /// </summary>
 public sealed class ArtifactorySource : IMigrationSource
@@ -40,7 +42,7 @@ public sealed class ArtifactorySource : IMigrationSource
         _download = new SourceDownload(_http, endpoint);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -49,6 +51,11 @@ public sealed class ArtifactorySource : IMigrationSource
         if (mapping.ArtifactType == "NPM")
         {
             await foreach (var item in NpmItemsAsync(mapping, filter, repo, ct)) yield return item;
+            yield break;
+        }
+        if (mapping.ArtifactType == "PYTHON")
+        {
+            await foreach (var item in PythonItemsAsync(mapping, filter, repo, ct)) yield return item;
             yield break;
         }
         await foreach (var file in ListFilesAsync(repo, ct))
@@ -150,6 +157,18 @@ public sealed class ArtifactorySource : IMigrationSource
         {
             if (NpmPackageOf(file.Path) is not { } name || !seen.Add(name) || !filter.Selects(name)) continue;
             await foreach (var item in NpmPackuments.ItemsAsync(_http, $"api/npm/{Uri.EscapeDataString(repo)}/{Arca.Client.Npm.NpmPublish.EscapeName(name)}", name, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
+    private async IAsyncEnumerable<MigrationItem> PythonItemsAsync(MappingConfig mapping, PackageFilter filter, string repo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var root = new Uri(_http.BaseAddress!, $"api/pypi/{Uri.EscapeDataString(repo)}/simple/");
+        var index = await SimpleIndex.GetAsync(_http, root, ct) ?? throw new InvalidDataException($"{root}: no simple index here (404)");
+        foreach (var (project, url) in SimpleIndex.Projects(index, root))
+        {
+            if (!filter.Selects(project) && !filter.Selects(PythonFileNames.Normalize(project))) continue;
+            await foreach (var item in SimpleIndex.ItemsAsync(url, project, mapping, _download, ct))
                 yield return item;
         }
     }

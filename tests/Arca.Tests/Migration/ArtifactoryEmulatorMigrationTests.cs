@@ -56,6 +56,11 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
         }
         if (ctx.Request.Method != "GET") { await ErrorAsync(ctx, 405, "Method not allowed"); return; }
         var segments = path["/artifactory/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
+        if (segments is ["api", "pypi", var pypiRepo, .. var pypiRest] && pypiRest.Length > 0)
+        {
+            await PyPIAsync(ctx, pypiRepo, pypiRest);
+            return;
+        }
         if (segments is ["api", "npm", var npmRepo, .. var rest] && rest.Length > 0)
         {
             await NpmAsync(ctx, npmRepo, string.Join('/', rest));
@@ -132,6 +137,35 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
             latest = version;
         }
         await JsonAsync(ctx, 200, new JsonObject { ["name"] = rest, ["dist-tags"] = new JsonObject { ["latest"] = latest }, ["versions"] = versions });
+    }
+
+    /// <summary>The PyPI API of a local PyPI repository stored as <c>name/version/file</c>: PEP 503 HTML pages at
+    /// <c>simple/</c> and <c>simple/&lt;name&gt;/</c> (hrefs relative, with <c>#sha256=</c>), files at the stored path.</summary>
+    private async Task PyPIAsync(HttpContext ctx, string repo, string[] rest)
+    {
+        var dir = Path.Combine(_root, repo);
+        if (!Directory.Exists(dir) || rest.Any(s => s is "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
+        string Html(IEnumerable<string> anchors) => "<!DOCTYPE html>\n<html><head><title>Simple Index</title></head><body>\n" + string.Concat(anchors) + "</body></html>\n";
+        var projects = Directory.EnumerateDirectories(dir).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+        rest = rest is [.., ""] ? rest[..^1] : rest; // "simple/" and "simple/<name>/" as "simple" and "simple/<name>"
+        switch (rest)
+        {
+            case ["simple"]:
+                ctx.Response.ContentType = "text/html";
+                await ctx.Response.WriteAsync(Html(projects.Select(p => $"<a href=\"{p}/\">{p}</a><br/>\n")));
+                return;
+            case ["simple", var project]:
+                if (!projects.Contains(project)) { await ErrorAsync(ctx, 404, $"Project {project} not found"); return; }
+                ctx.Response.ContentType = "text/html";
+                var files = Directory.EnumerateFiles(Path.Combine(dir, project), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+                await ctx.Response.WriteAsync(Html(files.Select(f =>
+                    $"<a href=\"../../{string.Join('/', Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}#sha256={Hash(SHA256.Create(), f)}\" data-requires-python=\"&gt;=3.8\">{Path.GetFileName(f)}</a><br/>\n")));
+                return;
+        }
+        var stored = Path.Combine([dir, .. rest]);
+        if (!File.Exists(stored)) { await ErrorAsync(ctx, 404, "Could not find resource"); return; }
+        ctx.Response.ContentType = "application/octet-stream";
+        await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
     }
 
     private static JsonObject PackageJson(string tgz)
@@ -344,6 +378,55 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
         second.AssertOk("npm rerun");
         Assert.Equal(tarballs.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32());
+    }
+
+    private static byte[] Wheel(string name, string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            void Add(string path, string text) { using var w = new StreamWriter(zip.CreateEntry(path).Open()); w.Write(text); }
+            var module = name.Replace('-', '_');
+            Add($"{module}/__init__.py", $"VALUE = '{Guid.NewGuid():N}'\n");
+            Add($"{module}-{version}.dist-info/METADATA", $"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\n");
+            Add($"{module}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+        }
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task Migrates_a_pypi_repository_through_its_simple_index_then_a_rerun_skips_everything()
+    {
+        // Artifactory's storage layout for PyPI: name/version/file, plus its own .pypi index files.
+        var wheels = new Dictionary<string, string>
+        {
+            ["tool_kit-1.0-py3-none-any.whl"] = Put("pypi-local", "tool-kit/1.0/tool_kit-1.0-py3-none-any.whl", Wheel("tool-kit", "1.0")),
+            ["tool_kit-1.1-py3-none-any.whl"] = Put("pypi-local", "tool-kit/1.1/tool_kit-1.1-py3-none-any.whl", Wheel("tool-kit", "1.1")),
+            ["second-3.0-py3-none-any.whl"] = Put("pypi-local", "second/3.0/second-3.0-py3-none-any.whl", Wheel("second", "3.0")),
+        };
+        Put("pypi-local", ".pypi/simple.html", Encoding.UTF8.GetBytes("<html></html>"));
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: PYTHON
+                sourceRegistry: pypi-local
+                destinationRegistry: py
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("PyPI migration from the Artifactory emulator");
+        Assert.Equal(wheels.Count, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        foreach (var (file, sha256) in wheels)
+        {
+            var project = file.StartsWith("tool_kit", StringComparison.Ordinal) ? "tool-kit" : "second";
+            var page = await _arca.Admin.GetStringAsync($"pkg/py/python/simple/{project}/");
+            Assert.Contains($"{file}#sha256={sha256}", page);
+            var version = file.Split('-')[1];
+            Assert.Equal(sha256, await Sha256OfAsync($"pkg/py/python/files/{project}/{version}/{file}"));
+        }
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path.StartsWith("/artifactory/api/pypi/pypi-local/simple", StringComparison.Ordinal));
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("PyPI rerun");
+        Assert.Equal(wheels.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
         Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32());
     }
 

@@ -19,7 +19,7 @@ public sealed record RunOptions
 /// checked before a byte moves, then runs the engine.</summary>
 public static class MigrationRunner
 {
-    public static readonly IReadOnlyList<string> SupportedSources = ["ARCA", "DOCKER_REGISTRY", "HARBOR", "MAVEN", "HELM_HTTP", "NUGET", "NPM_REGISTRY", "PYPI", "NEXUS"];
+    public static readonly IReadOnlyList<string> SupportedSources = ["ARCA", "DOCKER_REGISTRY", "HARBOR", "MAVEN", "HELM_HTTP", "NUGET", "NPM_REGISTRY", "PYPI", "NEXUS", "JFROG"];
 
     public static IMigrationSource CreateSource(EndpointConfig source) => source.Type switch
     {
@@ -32,6 +32,7 @@ public static class MigrationRunner
         "NPM_REGISTRY" => new NpmRegistrySource(source),
         "PYPI" => new PyPISource(source),
         "NEXUS" => new NexusSource(source),
+        "JFROG" => new ArtifactorySource(source),
         _ => throw new ConfigException($"source type {source.Type} is not supported yet (supported: {string.Join(", ", SupportedSources)})"),
     };
 

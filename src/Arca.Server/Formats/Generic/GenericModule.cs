@@ -74,7 +74,8 @@ public sealed class GenericModule : IFormatModule
             throw ArcaException.Conflict($"{package}/{version}/{path} already exists (use ?overwrite=true)", "ALREADY_EXISTS");
 
         SetChecksumHeaders(ctx.Response, blob.Sha256Hex, blob.Sha1, blob.Md5);
-        var location = $"/pkg/{reg.Name}/generic/{package}/{version}/{path}";
+        // Escaped: a raw non-ASCII file name in the Location header made Kestrel answer 500 after the file was stored.
+        var location = $"/pkg/{reg.Name}/generic/{Uri.EscapeDataString(package)}/{Uri.EscapeDataString(version)}/" + string.Join('/', path!.Split('/').Select(Uri.EscapeDataString));
         var body = new { registry = reg.Name, package, version, path, size = blob.Size, sha256 = blob.Sha256Hex, sha1 = blob.Sha1, md5 = blob.Md5, deduplicated = blob.AlreadyExisted };
         return result.Outcome == PublishOutcome.Created || existingFile is null ? Results.Created(location, body) : Results.Ok(body);
     }

@@ -1,0 +1,189 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Arca.Migration.Config;
+using Arca.Migration.Destinations;
+using Arca.Migration.Engine;
+
+namespace Arca.Migration.Sources;
+
+/// <summary>
+/// JFrog Artifactory (type JFROG), local repositories. The endpoint is the Artifactory base
+/// (<c>https://host/artifactory</c>); <c>sourceRegistry</c> is the repository key. Files are listed with one
+/// <c>GET /api/storage/&lt;repo&gt;?list&amp;deep=1&amp;listFolders=0</c> (Artifactory does not page it) and downloaded from
+/// <c>/&lt;repo&gt;/&lt;path&gt;</c>. Auth: Basic with username+password, or <c>Authorization: Bearer &lt;password&gt;</c>
+/// (an access token) when no username is configured.
+/// <list type="bullet">
+/// <item>GENERIC: a file <c>a/b/rest/of/path</c> becomes package <c>a</c>, version <c>b</c>, path <c>rest/of/path</c>
+/// (Arca's generic model is package/version/path). Files with fewer than three segments have no such place and fail
+/// as items with a message saying so. include/excludePatterns match the package.</item>
+/// <item>MAVEN: files in the standard layout <c>g/r/o/u/p/artifact/version/file</c>; checksum sidecars and
+/// maven-metadata.xml are skipped (the destination computes and regenerates them). Patterns match
+/// <c>groupId:artifactId</c>.</item>
+/// <item>NPM: package names come from the storage listing (Artifactory keeps tarballs at <c>name/-/name-ver.tgz</c>
+/// and <c>@scope/pkg/-/@scope/pkg-ver.tgz</c>); each package's packument is then read from the npm API Artifactory
+/// serves at <c>/api/npm/&lt;repo&gt;/</c> by the npm registry source's packument reader. Patterns match the name.</item>
+/// <item>PYTHON: the PEP 503 simple index Artifactory serves at <c>/api/pypi/&lt;repo&gt;/simple/</c>, read by the PyPI
+/// source's simple-index reader (files with their <c>#sha256=</c>). Patterns match the project name.</item>
+/// </list>
+/// </summary>
+public sealed class ArtifactorySource : IMigrationSource
+{
+    private static readonly string[] SidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512", ".asc.md5", ".asc.sha1"];
+    private readonly HttpClient _http;
+    private readonly SourceDownload _download;
+
+    public ArtifactorySource(EndpointConfig endpoint)
+    {
+        _http = MigrationHttp.CreateClient(endpoint);
+        // Without a username the password is an access token, which Artifactory takes as a Bearer token.
+        if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Password);
+        _download = new SourceDownload(_http, endpoint);
+    }
+
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
+
+    public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var repo = mapping.SourceRegistry.Trim('/');
+        if (repo.Length == 0 || repo.Contains('/')) throw new ConfigException($"mappings[{mapping.Index}]: sourceRegistry must be an Artifactory repository key");
+        if (mapping.ArtifactType == "NPM")
+        {
+            await foreach (var item in NpmItemsAsync(mapping, filter, repo, ct)) yield return item;
+            yield break;
+        }
+        if (mapping.ArtifactType == "PYTHON")
+        {
+            await foreach (var item in PythonItemsAsync(mapping, filter, repo, ct)) yield return item;
+            yield break;
+        }
+        await foreach (var file in ListFilesAsync(repo, ct))
+        {
+            var item = mapping.ArtifactType == "MAVEN" ? MavenItem(mapping, repo, file) : GenericItem(mapping, repo, file);
+            if (item is not null && filter.Selects(item.Package)) yield return item;
+        }
+    }
+
+    /// <summary>One file of the deep listing: repository-relative path (no leading slash) and what the listing says of it.</summary>
+    internal sealed record ListedFile(string Path, long? Size, string? Sha1, string? Sha256);
+
+    private async IAsyncEnumerable<ListedFile> ListFilesAsync(string repo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var url = new Uri(_http.BaseAddress!, $"api/storage/{Uri.EscapeDataString(repo)}?list&deep=1&listFolders=0");
+        using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+        await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);
+        // The listing is one unpaged document of small entries: parse it bounded, like other index documents.
+        using var doc = JsonDocument.Parse(await NativeSources.ReadBoundedStringAsync(response, ct));
+        if (!doc.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{url}: no \"files\" array in the listing");
+        foreach (var f in files.EnumerateArray())
+        {
+            if (f.TryGetProperty("folder", out var folder) && (folder.ValueKind == JsonValueKind.True || (folder.ValueKind == JsonValueKind.String && folder.GetString() == "true")))
+                continue;
+            var path = (f.TryGetProperty("uri", out var u) ? u.GetString() : null)?.TrimStart('/');
+            if (string.IsNullOrEmpty(path)) continue;
+            yield return new ListedFile(path, SizeOf(f), Hex(f, "sha1"), Hex(f, "sha2") ?? Hex(f, "sha256"));
+        }
+    }
+
+    /// <summary>Real responses carry <c>size</c> as a number, the documentation sample as a string: accept both.</summary>
+    internal static long? SizeOf(JsonElement file)
+    {
+        if (!file.TryGetProperty("size", out var s)) return null;
+        long? size = s.ValueKind switch
+        {
+            JsonValueKind.Number when s.TryGetInt64(out var n) => n,
+            JsonValueKind.String when long.TryParse(s.GetString(), out var n) => n,
+            _ => null,
+        };
+        return size >= 0 ? size : null;
+    }
+
+    private static string? Hex(JsonElement file, string name) =>
+        file.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } h && h.All(Uri.IsHexDigit)
+            ? h.ToLowerInvariant() : null;
+
+    private Uri DownloadUrl(string repo, string path) => new(_http.BaseAddress!, Uri.EscapeDataString(repo) + "/" + NativeSources.EscapePath(path));
+
+    private MigrationItem GenericItem(MappingConfig mapping, string repo, ListedFile file)
+    {
+        var segments = file.Path.Split('/');
+        var url = DownloadUrl(repo, file.Path);
+        if (segments.Length < 3)
+            return new RejectedItem
+            {
+                Key = $"{mapping.Index}|GENERIC|{file.Path}", Package = segments[0], Version = "", Display = file.Path, Size = file.Size,
+                ListingError = $"{file.Path}: a generic file needs <package>/<version>/<path> (at least 3 path segments) to be migrated",
+            };
+        if (file.Sha256 is null)
+            return new RejectedItem
+            {
+                Key = $"{mapping.Index}|GENERIC|{file.Path}", Package = segments[0], Version = segments[1], Display = file.Path, Size = file.Size,
+                ListingError = $"{file.Path}: the listing has no sha2 (sha256) for this file",
+            };
+        return new GenericFileItem
+        {
+            Key = $"{mapping.Index}|GENERIC|{file.Path}", Package = segments[0], Version = segments[1], Path = string.Join('/', segments[2..]),
+            Display = file.Path, Size = file.Size, Sha256 = file.Sha256,
+            Open = token => NativeSources.OpenAsync(_http, url, token),
+        };
+    }
+
+    private MavenFileItem? MavenItem(MappingConfig mapping, string repo, ListedFile file)
+    {
+        var segments = file.Path.Split('/');
+        var name = segments[^1];
+        // group (1+ segments) / artifact / version / file
+        if (segments.Length < 4 || name.StartsWith("maven-metadata", StringComparison.Ordinal)
+            || SidecarExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+            return null;
+        var version = segments[^2];
+        var artifactId = segments[^3];
+        if (!name.StartsWith(artifactId + "-", StringComparison.Ordinal)) return null; // not an artifact file of this version
+        var url = DownloadUrl(repo, file.Path);
+        return new MavenFileItem
+        {
+            Key = $"{mapping.Index}|MAVEN|{file.Path}", Package = $"{string.Join('.', segments[..^3])}:{artifactId}", Version = version,
+            Path = file.Path, Display = file.Path, Size = file.Size, Sha1 = file.Sha1, Sha256 = file.Sha256,
+            Open = token => NativeSources.OpenAsync(_http, url, token),
+        };
+    }
+
+    private async IAsyncEnumerable<MigrationItem> NpmItemsAsync(MappingConfig mapping, PackageFilter filter, string repo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var file in ListFilesAsync(repo, ct))
+        {
+            if (NpmPackageOf(file.Path) is not { } name || !seen.Add(name) || !filter.Selects(name)) continue;
+            await foreach (var item in NpmPackuments.ItemsAsync(_http, $"api/npm/{Uri.EscapeDataString(repo)}/{Arca.Client.Npm.NpmPublish.EscapeName(name)}", name, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
+    private async IAsyncEnumerable<MigrationItem> PythonItemsAsync(MappingConfig mapping, PackageFilter filter, string repo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var root = new Uri(_http.BaseAddress!, $"api/pypi/{Uri.EscapeDataString(repo)}/simple/");
+        var index = await SimpleIndex.GetAsync(_http, root, ct) ?? throw new InvalidDataException($"{root}: no simple index here (404)");
+        foreach (var (project, url) in SimpleIndex.Projects(index, root))
+        {
+            if (!filter.Selects(project) && !filter.Selects(PythonFileNames.Normalize(project))) continue;
+            await foreach (var item in SimpleIndex.ItemsAsync(url, project, mapping, _download, ct))
+                yield return item;
+        }
+    }
+
+    /// <summary>The package a stored npm tarball belongs to: <c>name/-/x.tgz</c> or <c>@scope/name/-/x.tgz</c>; null otherwise.</summary>
+    internal static string? NpmPackageOf(string path) => path.Split('/') switch
+    {
+        [var name, "-", var file] when !name.StartsWith('@') && file.EndsWith(".tgz", StringComparison.Ordinal) => name,
+        [var scope, var name, "-", .., var file] when scope.StartsWith('@') && file.EndsWith(".tgz", StringComparison.Ordinal) => $"{scope}/{name}",
+        _ => null,
+    };
+
+    public void Dispose()
+    {
+        _download.Dispose();
+        _http.Dispose();
+    }
+}

@@ -1,0 +1,470 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Arca.Tests.Http.Endpoints;
+using Arca.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using static Arca.Tests.Migration.OciMigrationSupport;
+
+namespace Arca.Tests.Migration;
+
+/// <summary>
+/// An EMULATOR of JFrog Artifactory's documented REST shapes (not Artifactory): a small Kestrel app under
+/// <c>/artifactory</c> serving local repositories from directories on disk (<c>root/&lt;repo&gt;/&lt;path&gt;</c>):
+/// the deep file list <c>GET /api/storage/&lt;repo&gt;?list&amp;deep=1&amp;listFolders=0</c> (file <c>uri</c>s relative to the
+/// repository with a leading "/", size, sha1, sha2; <c>size</c> as a number, or as a string for repositories named in
+/// <see cref="StringSizeRepos"/> like the documentation's sample), downloads from <c>/&lt;repo&gt;/&lt;path&gt;</c>
+/// (percent-decoded segments), Artifactory's error body <c>{"errors":[{"status","message"}]}</c>, and authentication
+/// required on every request: Basic user:password, or <c>Bearer &lt;token&gt;</c>.
+/// </summary>
+internal sealed class ArtifactoryEmulator : IAsyncDisposable
+{
+    private readonly string _root, _user, _password, _token;
+    public LoopbackHttpServer Server { get; private set; } = null!;
+    public HashSet<string> StringSizeRepos { get; } = [];
+    /// <summary>The Artifactory base URL (what a migration config names as the endpoint).</summary>
+    public string BaseUrl => Server.BaseUrl + "/artifactory";
+
+    private ArtifactoryEmulator(string root, string user, string password, string token)
+    {
+        _root = root; _user = user; _password = password; _token = token;
+    }
+
+    public static async Task<ArtifactoryEmulator> StartAsync(string root, string user, string password, string token)
+    {
+        var emulator = new ArtifactoryEmulator(root, user, password, token);
+        emulator.Server = await LoopbackHttpServer.StartAsync((ctx, _) => emulator.HandleAsync(ctx));
+        return emulator;
+    }
+
+    private async Task HandleAsync(HttpContext ctx)
+    {
+        var raw = ctx.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        var path = raw.Split('?')[0];
+        if (!path.StartsWith("/artifactory/", StringComparison.Ordinal)) { await ErrorAsync(ctx, 404, "Not Found"); return; }
+        var auth = ctx.Request.Headers.Authorization.ToString();
+        if (auth != $"Bearer {_token}" && auth != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_user}:{_password}")))
+        {
+            ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Artifactory Realm\"";
+            await ErrorAsync(ctx, 401, auth.Length == 0 ? "Authentication is required" : "Bad credentials");
+            return;
+        }
+        if (ctx.Request.Method != "GET") { await ErrorAsync(ctx, 405, "Method not allowed"); return; }
+        var segments = path["/artifactory/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
+        if (segments is ["api", "pypi", var pypiRepo, .. var pypiRest] && pypiRest.Length > 0)
+        {
+            await PyPIAsync(ctx, pypiRepo, pypiRest);
+            return;
+        }
+        if (segments is ["api", "npm", var npmRepo, .. var rest] && rest.Length > 0)
+        {
+            await NpmAsync(ctx, npmRepo, string.Join('/', rest));
+            return;
+        }
+        if (segments is ["api", "storage", var repo] && ctx.Request.Query.ContainsKey("list") && ctx.Request.Query["deep"] == "1" && ctx.Request.Query["listFolders"] == "0")
+        {
+            await ListAsync(ctx, repo);
+            return;
+        }
+        if (segments[0] == "api" || segments.Length < 2 || segments.Any(s => s is "" or "." or ".." || s.Contains('\\')))
+        {
+            await ErrorAsync(ctx, 400, "Unsupported request");
+            return;
+        }
+        var file = Path.Combine([_root, .. segments]);
+        if (!File.Exists(file)) { await ErrorAsync(ctx, 404, "Could not find resource"); return; }
+        ctx.Response.ContentType = "application/octet-stream";
+        ctx.Response.ContentLength = new FileInfo(file).Length;
+        ctx.Response.Headers["X-Checksum-Sha256"] = Hash(SHA256.Create(), file);
+        await ctx.Response.SendFileAsync(file, ctx.RequestAborted);
+    }
+
+    private async Task ListAsync(HttpContext ctx, string repo)
+    {
+        var dir = Path.Combine(_root, repo);
+        if (repo is "" or "." or ".." || !Directory.Exists(dir)) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
+        var asString = StringSizeRepos.Contains(repo);
+        var files = new JsonArray();
+        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var length = new FileInfo(file).Length;
+            files.Add(new JsonObject
+            {
+                ["uri"] = "/" + Path.GetRelativePath(dir, file).Replace('\\', '/'),
+                ["size"] = asString ? JsonValue.Create(length.ToString()) : JsonValue.Create(length),
+                ["lastModified"] = "2024-05-01T10:00:00.000Z", ["folder"] = asString ? JsonValue.Create("false") : JsonValue.Create(false),
+                ["sha1"] = Hash(SHA1.Create(), file), ["sha2"] = Hash(SHA256.Create(), file),
+                ["mdTimestamps"] = new JsonObject { ["properties"] = "2024-05-01T10:00:00.000Z" },
+            });
+        }
+        await JsonAsync(ctx, 200, new JsonObject { ["uri"] = $"{BaseUrl}/api/storage/{repo}", ["created"] = "2024-05-01T09:00:00.000Z", ["files"] = files });
+    }
+
+    /// <summary>The npm API of a local npm repository: a stored path (<c>name/-/name-1.0.0.tgz</c>) is the tarball,
+    /// anything else a package name whose packument is built from the tarballs stored under <c>name/-/</c>.</summary>
+    private async Task NpmAsync(HttpContext ctx, string repo, string rest)
+    {
+        var dir = Path.Combine(_root, repo);
+        if (!Directory.Exists(dir) || rest.Split('/').Any(s => s is "" or "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
+        var stored = Path.Combine([dir, .. rest.Split('/')]);
+        if (File.Exists(stored))
+        {
+            ctx.Response.ContentType = "application/octet-stream";
+            await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
+            return;
+        }
+        var tarballs = Path.Combine([dir, .. rest.Split('/'), "-"]);
+        if (!Directory.Exists(tarballs)) { await ErrorAsync(ctx, 404, $"Package '{rest}' not found"); return; }
+        var versions = new JsonObject();
+        string? latest = null;
+        foreach (var tgz in Directory.EnumerateFiles(tarballs, "*.tgz", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var manifest = PackageJson(tgz);
+            var version = manifest["version"]!.GetValue<string>();
+            var bytes = File.ReadAllBytes(tgz);
+            manifest["dist"] = new JsonObject
+            {
+                ["tarball"] = $"{BaseUrl}/api/npm/{repo}/{string.Join('/', Path.GetRelativePath(dir, tgz).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}",
+                ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(bytes)),
+                ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
+            };
+            versions[version] = manifest;
+            latest = version;
+        }
+        await JsonAsync(ctx, 200, new JsonObject { ["name"] = rest, ["dist-tags"] = new JsonObject { ["latest"] = latest }, ["versions"] = versions });
+    }
+
+    /// <summary>The PyPI API of a local PyPI repository stored as <c>name/version/file</c>: PEP 503 HTML pages at
+    /// <c>simple/</c> and <c>simple/&lt;name&gt;/</c> (hrefs relative, with <c>#sha256=</c>), files at the stored path.</summary>
+    private async Task PyPIAsync(HttpContext ctx, string repo, string[] rest)
+    {
+        var dir = Path.Combine(_root, repo);
+        if (!Directory.Exists(dir) || rest.Any(s => s is "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
+        string Html(IEnumerable<string> anchors) => "<!DOCTYPE html>\n<html><head><title>Simple Index</title></head><body>\n" + string.Concat(anchors) + "</body></html>\n";
+        var projects = Directory.EnumerateDirectories(dir).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+        rest = rest is [.., ""] ? rest[..^1] : rest; // "simple/" and "simple/<name>/" as "simple" and "simple/<name>"
+        switch (rest)
+        {
+            case ["simple"]:
+                ctx.Response.ContentType = "text/html";
+                await ctx.Response.WriteAsync(Html(projects.Select(p => $"<a href=\"{p}/\">{p}</a><br/>\n")));
+                return;
+            case ["simple", var project]:
+                if (!projects.Contains(project)) { await ErrorAsync(ctx, 404, $"Project {project} not found"); return; }
+                ctx.Response.ContentType = "text/html";
+                var files = Directory.EnumerateFiles(Path.Combine(dir, project), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+                await ctx.Response.WriteAsync(Html(files.Select(f =>
+                    $"<a href=\"../../{string.Join('/', Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}#sha256={Hash(SHA256.Create(), f)}\" data-requires-python=\"&gt;=3.8\">{Path.GetFileName(f)}</a><br/>\n")));
+                return;
+        }
+        var stored = Path.Combine([dir, .. rest]);
+        if (!File.Exists(stored)) { await ErrorAsync(ctx, 404, "Could not find resource"); return; }
+        ctx.Response.ContentType = "application/octet-stream";
+        await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
+    }
+
+    private static JsonObject PackageJson(string tgz)
+    {
+        using var file = File.OpenRead(tgz);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+            if (entry.Name == "package/package.json")
+                return (JsonObject)JsonNode.Parse(entry.DataStream!)!;
+        throw new InvalidDataException($"{tgz}: no package/package.json");
+    }
+
+    private static string Hash(HashAlgorithm algorithm, string file)
+    {
+        using (algorithm)
+        using (var stream = File.OpenRead(file))
+            return Convert.ToHexStringLower(algorithm.ComputeHash(stream));
+    }
+
+    private static Task JsonAsync(HttpContext ctx, int status, JsonNode body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(body.ToJsonString());
+    }
+
+    private static Task ErrorAsync(HttpContext ctx, int status, string message) =>
+        JsonAsync(ctx, status, new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["status"] = status, ["message"] = message }) });
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>`arca registry migrate` from the Artifactory EMULATOR above (type JFROG) into an Arca server: a generic
+/// repository (package/version/path from the first two path segments) and a Maven repository.</summary>
+public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
+{
+    private const string User = "migrator", Password = "jfrog-pw", Token = "jfrog-access-token";
+    private ArtifactoryEmulator _jfrog = null!;
+    private TestServer _arca = null!;
+    private string _work = null!, _root = null!;
+
+    public async Task InitializeAsync()
+    {
+        _work = TempDir.Create("migrate-jfrog");
+        _root = Path.Combine(_work, "artifactory");
+        _jfrog = await ArtifactoryEmulator.StartAsync(_root, User, Password, Token);
+        _jfrog.StringSizeRepos.Add("libs-release-local");
+        _arca = await TestServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _jfrog.DisposeAsync();
+        await _arca.DisposeAsync();
+        TempDir.TryDelete(_work);
+    }
+
+    /// <summary>Writes random content to <c>root/repo/path</c>; returns its sha256.</summary>
+    private string Put(string repo, string path, int size) => Put(repo, path, RandomNumberGenerator.GetBytes(size));
+
+    private string Put(string repo, string path, byte[] content)
+    {
+        var file = Path.Combine([_root, repo, .. path.Split('/')]);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllBytes(file, content);
+        return Convert.ToHexStringLower(SHA256.HashData(content));
+    }
+
+    /// <summary>A valid jar (the destination checks archives) with a random, incompressible entry.</summary>
+    private static byte[] Jar(int randomBytes)
+    {
+        var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var w = new StreamWriter(zip.CreateEntry("META-INF/MANIFEST.MF").Open())) w.Write("Manifest-Version: 1.0\n");
+            using (var data = zip.CreateEntry("data.bin").Open()) data.Write(RandomNumberGenerator.GetBytes(randomBytes));
+        }
+        return ms.ToArray();
+    }
+
+    private async Task<string?> Sha256OfAsync(string url)
+    {
+        using var response = await _arca.Admin.GetAsync(url);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    private string Config(string credentials, string mappings) => WriteConfig(_work, $"""
+        version: 1.0.0
+        concurrency: 3
+        createRegistries: true
+        source:
+          endpoint: {_jfrog.BaseUrl}
+          type: JFROG
+          credentials: {credentials}
+        destination:
+          endpoint: {_arca.BaseUrl}
+          type: ARCA
+          credentials: {"{"} username: admin, password: {_arca.AdminToken} {"}"}
+        mappings:
+        {mappings}
+        """);
+
+    [Fact]
+    public async Task Migrates_generic_and_maven_repositories_then_a_rerun_skips_everything()
+    {
+        var generic = new Dictionary<string, string>
+        {
+            ["tools/1.0/bin/tool.bin"] = Put("files-local", "tools/1.0/bin/tool.bin", 300 * 1024),
+            ["tools/1.0/README.md"] = Put("files-local", "tools/1.0/README.md", 100),
+            ["tools/2.0/my file+1 ü.txt"] = Put("files-local", "tools/2.0/my file+1 ü.txt", 2048),
+            ["docs/latest/site/css/main.css"] = Put("files-local", "docs/latest/site/css/main.css", 10),
+        };
+        var maven = new Dictionary<string, string>
+        {
+            ["com/acme/util/1.0/util-1.0.pom"] = Put("libs-release-local", "com/acme/util/1.0/util-1.0.pom", Encoding.UTF8.GetBytes(
+                "<project><modelVersion>4.0.0</modelVersion><groupId>com.acme</groupId><artifactId>util</artifactId><version>1.0</version></project>")),
+            ["com/acme/util/1.0/util-1.0.jar"] = Put("libs-release-local", "com/acme/util/1.0/util-1.0.jar", Jar(64 * 1024)),
+            ["com/acme/util/1.0/util-1.0-sources.jar"] = Put("libs-release-local", "com/acme/util/1.0/util-1.0-sources.jar", Jar(4096)),
+            ["org/x/tool/2.1/tool-2.1.jar"] = Put("libs-release-local", "org/x/tool/2.1/tool-2.1.jar", Jar(1000)),
+        };
+        // Not items: sidecars and maven-metadata.xml (the destination computes and regenerates them).
+        Put("libs-release-local", "com/acme/util/1.0/util-1.0.jar.sha1", Encoding.UTF8.GetBytes("0000000000000000000000000000000000000000"));
+        Put("libs-release-local", "com/acme/util/maven-metadata.xml", Encoding.UTF8.GetBytes("<metadata><groupId>com.acme</groupId></metadata>"));
+
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: GENERIC
+                sourceRegistry: files-local
+                destinationRegistry: files
+              - artifactType: MAVEN
+                sourceRegistry: libs-release-local
+                destinationRegistry: libs
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("migration from the Artifactory emulator");
+        Assert.Equal(generic.Count, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        Assert.Equal(maven.Count, Mapping(first, 1).GetProperty("succeeded").GetInt32());
+
+        foreach (var (path, sha256) in generic)
+        {
+            var s = path.Split('/');
+            var url = $"pkg/files/generic/{s[0]}/{s[1]}/" + string.Join('/', s[2..].Select(Uri.EscapeDataString));
+            Assert.Equal(sha256, await Sha256OfAsync(url));
+        }
+        foreach (var (path, sha256) in maven)
+            Assert.Equal(sha256, await Sha256OfAsync($"pkg/libs/maven/{path}"));
+        // The destination's sha1 is of the real jar, not the bogus sidecar from the source.
+        Assert.NotEqual("0000000000000000000000000000000000000000", (await _arca.Admin.GetStringAsync("pkg/libs/maven/com/acme/util/1.0/util-1.0.jar.sha1")).Trim());
+        var versions = JsonDocument.Parse(await _arca.Admin.GetStringAsync("api/v1/registries/files/versions?package=tools")).RootElement.ToString();
+        Assert.Contains("\"1.0\"", versions);
+        Assert.Contains("\"2.0\"", versions);
+        // Listing used the documented deep list; every request was authenticated with Basic.
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/storage/files-local?list&deep=1&listFolders=0");
+        Assert.All(_jfrog.Server.Requests, r => Assert.StartsWith("Basic ", r.Authorization));
+
+        _jfrog.Server.Requests.Clear();
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(generic.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(maven.Count, Mapping(second, 1).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32() + Mapping(second, 1).GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64() + Mapping(second, 1).GetProperty("bytes").GetInt64());
+        // The listing's sha2 decides the skip: no file was downloaded again.
+        Assert.DoesNotContain(_jfrog.Server.Requests, r => !r.Path.StartsWith("/artifactory/api/", StringComparison.Ordinal));
+    }
+
+    private static byte[] NpmTarball(string name, string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/package.json")
+                { DataStream = new MemoryStream(Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"version\":\"{version}\",\"description\":\"d\"}}")) });
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/index.js")
+                { DataStream = new MemoryStream(RandomNumberGenerator.GetBytes(2000)) });
+        }
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task Migrates_an_npm_repository_through_its_npm_api_then_a_rerun_skips_everything()
+    {
+        // Artifactory's storage layout for npm: name/-/name-ver.tgz, and @scope/pkg/-/@scope/pkg-ver.tgz.
+        var tarballs = new Dictionary<(string Name, string Version), string>
+        {
+            [("left-pad", "1.0.0")] = Put("npm-local", "left-pad/-/left-pad-1.0.0.tgz", NpmTarball("left-pad", "1.0.0")),
+            [("left-pad", "1.1.0")] = Put("npm-local", "left-pad/-/left-pad-1.1.0.tgz", NpmTarball("left-pad", "1.1.0")),
+            [("@acme/util", "2.0.0")] = Put("npm-local", "@acme/util/-/@acme/util-2.0.0.tgz", NpmTarball("@acme/util", "2.0.0")),
+        };
+        Put("npm-local", ".npm/left-pad/package.json", Encoding.UTF8.GetBytes("{}")); // Artifactory's own index files are not packages
+        var config = Config($"{"{"} password: {Token} {"}"}", """
+              - artifactType: NPM
+                sourceRegistry: npm-local
+                destinationRegistry: npm
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("npm migration from the Artifactory emulator");
+        Assert.Equal(tarballs.Count, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        foreach (var ((name, version), sha256) in tarballs)
+        {
+            var packument = JsonNode.Parse(await _arca.Admin.GetStringAsync($"pkg/npm/npm/{name.Replace("/", "%2f")}"))!;
+            var tarball = packument["versions"]![version]!["dist"]!["tarball"]!.GetValue<string>();
+            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(await _arca.Admin.GetByteArrayAsync(tarball))));
+        }
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/npm/npm-local/left-pad");
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("npm rerun");
+        Assert.Equal(tarballs.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32());
+    }
+
+    private static byte[] Wheel(string name, string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            void Add(string path, string text) { using var w = new StreamWriter(zip.CreateEntry(path).Open()); w.Write(text); }
+            var module = name.Replace('-', '_');
+            Add($"{module}/__init__.py", $"VALUE = '{Guid.NewGuid():N}'\n");
+            Add($"{module}-{version}.dist-info/METADATA", $"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\n");
+            Add($"{module}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+        }
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task Migrates_a_pypi_repository_through_its_simple_index_then_a_rerun_skips_everything()
+    {
+        // Artifactory's storage layout for PyPI: name/version/file, plus its own .pypi index files.
+        var wheels = new Dictionary<string, string>
+        {
+            ["tool_kit-1.0-py3-none-any.whl"] = Put("pypi-local", "tool-kit/1.0/tool_kit-1.0-py3-none-any.whl", Wheel("tool-kit", "1.0")),
+            ["tool_kit-1.1-py3-none-any.whl"] = Put("pypi-local", "tool-kit/1.1/tool_kit-1.1-py3-none-any.whl", Wheel("tool-kit", "1.1")),
+            ["second-3.0-py3-none-any.whl"] = Put("pypi-local", "second/3.0/second-3.0-py3-none-any.whl", Wheel("second", "3.0")),
+        };
+        Put("pypi-local", ".pypi/simple.html", Encoding.UTF8.GetBytes("<html></html>"));
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: PYTHON
+                sourceRegistry: pypi-local
+                destinationRegistry: py
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("PyPI migration from the Artifactory emulator");
+        Assert.Equal(wheels.Count, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        foreach (var (file, sha256) in wheels)
+        {
+            var project = file.StartsWith("tool_kit", StringComparison.Ordinal) ? "tool-kit" : "second";
+            var page = await _arca.Admin.GetStringAsync($"pkg/py/python/simple/{project}/");
+            Assert.Contains($"{file}#sha256={sha256}", page);
+            var version = file.Split('-')[1];
+            Assert.Equal(sha256, await Sha256OfAsync($"pkg/py/python/files/{project}/{version}/{file}"));
+        }
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path.StartsWith("/artifactory/api/pypi/pypi-local/simple", StringComparison.Ordinal));
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("PyPI rerun");
+        Assert.Equal(wheels.Count, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("succeeded").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_token_without_username_is_sent_as_bearer_and_files_without_package_and_version_fail_clearly()
+    {
+        var tool = Put("files-local", "tools/1.0/tool.bin", 5000);
+        Put("files-local", "loose.txt", 10);
+        Put("files-local", "tools/orphan.txt", 10);
+        var config = Config($"{"{"} password: {Token} {"}"}", """
+              - artifactType: GENERIC
+                sourceRegistry: files-local
+                destinationRegistry: files
+            """);
+        var report = Path.Combine(_work, "bearer.json");
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(tool, await Sha256OfAsync("pkg/files/generic/tools/1.0/tool.bin"));
+        var failed = ReportItems(report).Where(i => i.GetProperty("status").GetString()?.Equals("failed", StringComparison.OrdinalIgnoreCase) == true).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, f => Assert.Contains("<package>/<version>/<path>", f.GetProperty("error").GetString()));
+        Assert.All(_jfrog.Server.Requests, r => Assert.Equal($"Bearer {Token}", r.Authorization));
+    }
+
+    [Fact]
+    public async Task Wrong_credentials_fail_with_a_non_zero_exit_and_the_401_in_the_report()
+    {
+        Put("files-local", "tools/1.0/tool.bin", 100);
+        var config = Config($"{"{"} username: {User}, password: wrong {"}"}", """
+              - artifactType: GENERIC
+                sourceRegistry: files-local
+                destinationRegistry: files
+            """);
+        var report = Path.Combine(_work, "denied.json");
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var failure = Assert.Single(ReportItems(report));
+        Assert.Contains("401", failure.GetProperty("error").GetString());
+        Assert.Null(await Sha256OfAsync("pkg/files/generic/tools/1.0/tool.bin"));
+    }
+}

@@ -22,6 +22,11 @@ public sealed class OciClientOptions
     public Action<string>? OnRetry { get; init; }
     /// <summary>For tests: replaces the socket handler.</summary>
     public HttpMessageHandler? Handler { get; init; }
+    /// <summary>
+    /// A path the registry API lives under instead of the host root (Nexus <c>repository/R</c>, Artifactory
+    /// <c>artifactory/api/docker/R</c>): requests go to <c>/&lt;BasePath&gt;/v2/...</c>. Empty: the host root.
+    /// </summary>
+    public string BasePath { get; init; } = "";
 }
 
 /// <summary>A streamed blob download. Dispose to release the connection.</summary>
@@ -102,7 +107,8 @@ public sealed class OciRegistryClient : IDisposable
         try
         {
             if (_base is not null) return _base;
-            var https = new Uri($"https://{_apiHost}/");
+            var prefix = _options.BasePath.Trim('/') is { Length: > 0 } p ? p + "/" : "";
+            var https = new Uri($"https://{_apiHost}/{prefix}");
             HttpResponseMessage ping;
             try
             {
@@ -111,7 +117,7 @@ public sealed class OciRegistryClient : IDisposable
             }
             catch (HttpRequestException) when (_options.Insecure)
             {
-                var http = new Uri($"http://{_apiHost}/");
+                var http = new Uri($"http://{_apiHost}/{prefix}");
                 ping = await _http.GetAsync(new Uri(http, "v2/"), ct);
                 _base = http;
             }
@@ -533,7 +539,11 @@ public sealed class OciRegistryClient : IDisposable
             if (open < 0 || close < open) continue;
             if (!link[close..].Replace(" ", "").Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase)
                 && !link[close..].Replace(" ", "").Contains("rel=next", StringComparison.OrdinalIgnoreCase)) continue;
-            return new Uri(baseUri, link[(open + 1)..close]);
+            var target = link[(open + 1)..close].Trim();
+            // Behind a base path, registries answer Link paths rooted at "/v2/..." without the prefix (or relative
+            // "v2/..."): both belong under the base path.
+            if (target.StartsWith("/v2/", StringComparison.Ordinal) && baseUri.AbsolutePath != "/") target = target[1..];
+            return new Uri(baseUri, target);
         }
         return null;
     }

@@ -25,6 +25,11 @@ namespace Arca.Migration.Sources;
 /// serves at <c>/api/npm/&lt;repo&gt;/</c> by the npm registry source's packument reader. Patterns match the name.</item>
 /// <item>PYTHON: the PEP 503 simple index Artifactory serves at <c>/api/pypi/&lt;repo&gt;/simple/</c>, read by the PyPI
 /// source's simple-index reader (files with their <c>#sha256=</c>). Patterns match the project name.</item>
+/// <item>DOCKER: the Docker registry API Artifactory serves per repository at <c>/api/docker/&lt;repo&gt;/v2/</c>, through
+/// the one OCI client with that base path (the Docker source's catalog/tags listing; relative Link headers are
+/// resolved under it). Image names are kept whole; patterns match them.</item>
+/// <item>NUGET: the v3 feed at <c>/api/nuget/v3/&lt;repo&gt;/index.json</c>, read by the NuGet feed source.</item>
+/// <item>HELM_LEGACY: <c>/api/helm/&lt;repo&gt;/index.yaml</c>, read by the Helm repository source.</item>
 /// </list>
 /// </summary>
 public sealed class ArtifactorySource : IMigrationSource
@@ -32,9 +37,15 @@ public sealed class ArtifactorySource : IMigrationSource
     private static readonly string[] SidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512", ".asc.md5", ".asc.sha1"];
     private readonly HttpClient _http;
     private readonly SourceDownload _download;
+    private readonly OciClientPool _ociClients;
+    private readonly NuGetFeedSource _nuget;
+    private readonly HelmHttpSource _helm;
 
     public ArtifactorySource(EndpointConfig endpoint)
     {
+        _ociClients = new OciClientPool(endpoint);
+        _nuget = new NuGetFeedSource(endpoint);
+        _helm = new HelmHttpSource(endpoint);
         _http = MigrationHttp.CreateClient(endpoint);
         // Without a username the password is an access token, which Artifactory takes as a Bearer token.
         if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
@@ -42,12 +53,25 @@ public sealed class ArtifactorySource : IMigrationSource
         _download = new SourceDownload(_http, endpoint);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var repo = mapping.SourceRegistry.Trim('/');
         if (repo.Length == 0 || repo.Contains('/')) throw new ConfigException($"mappings[{mapping.Index}]: sourceRegistry must be an Artifactory repository key");
+        var delegated = mapping.ArtifactType switch
+        {
+            "DOCKER" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"api/docker/{Uri.EscapeDataString(repo)}"), mapping, "", filter, ct),
+            // The feed and index readers take sourceRegistry as a path below the endpoint.
+            "NUGET" => _nuget.ListAsync(mapping with { SourceRegistry = $"api/nuget/v3/{repo}" }, filter, ct),
+            "HELM_LEGACY" => _helm.ListAsync(mapping with { SourceRegistry = $"api/helm/{repo}" }, filter, ct),
+            _ => null,
+        };
+        if (delegated is not null)
+        {
+            await foreach (var item in delegated) yield return item;
+            yield break;
+        }
         if (mapping.ArtifactType == "NPM")
         {
             await foreach (var item in NpmItemsAsync(mapping, filter, repo, ct)) yield return item;
@@ -183,6 +207,9 @@ public sealed class ArtifactorySource : IMigrationSource
 
     public void Dispose()
     {
+        _ociClients.Dispose();
+        _nuget.Dispose();
+        _helm.Dispose();
         _download.Dispose();
         _http.Dispose();
     }

@@ -21,17 +21,26 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
-        var lister = _clients.For();
         // sourcePackageHostname: the host images are pulled from, when it differs from the API endpoint.
-        var puller = _clients.For(mapping.SourcePackageHostname);
-        var prefix = mapping.SourceRegistry.Trim('/');
+        await foreach (var item in ListImagesAsync(_clients.For(), mapping, mapping.SourceRegistry.Trim('/'), filter, ct, _clients.For(mapping.SourcePackageHostname)))
+            yield return item;
+    }
+
+    /// <summary>
+    /// Every tag of every repository of a registry's catalog (names under <paramref name="prefix"/>, the prefix cut),
+    /// as image items pulled through <paramref name="puller"/> (default: the lister). Also used by sources that serve
+    /// a registry API under a path (Nexus, Artifactory).
+    /// </summary>
+    internal static async IAsyncEnumerable<MigrationItem> ListImagesAsync(OciRegistryClient lister, MappingConfig mapping, string prefix, PackageFilter filter,
+        [EnumeratorCancellation] CancellationToken ct, OciRegistryClient? puller = null)
+    {
         await foreach (var repository in lister.CatalogAsync(PageSize, ct))
         {
             if (StripPrefix(repository, prefix) is not { } name || !filter.Selects(name)) continue;
             await foreach (var tag in lister.ListTagsAsync(repository, PageSize, ct))
             {
                 if (ImageCopier.IsReferrersFallbackTag(tag)) continue;
-                yield return OciImageItem.Create(mapping, puller, repository, name, tag, null, null);
+                yield return OciImageItem.Create(mapping, puller ?? lister, repository, name, tag, null, null);
             }
         }
     }

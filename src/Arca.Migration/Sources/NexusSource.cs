@@ -24,8 +24,13 @@ namespace Arca.Migration.Sources;
 /// <item>PYTHON from a <c>pypi</c> repository: the components API gives the project names; each project's files
 /// come from Nexus's simple index page <c>/repository/R/simple/&lt;project&gt;/</c>, read by the PyPI source's reader
 /// (sha256 fragments, requires-python, yanked).</item>
+/// <item>DOCKER from a <c>docker</c> repository: Nexus serves the registry API of each docker repository at
+/// <c>/repository/R/v2/</c>; catalog, tags and content go through the one OCI client with that base path (the
+/// Docker source's listing); image names are kept whole.</item>
+/// <item>NUGET from a <c>nuget</c> repository: the v3 feed at <c>/repository/R/index.json</c>, read by the NuGet feed source.</item>
+/// <item>HELM_LEGACY from a <c>helm</c> repository: <c>/repository/R/index.yaml</c>, read by the Helm repository source.</item>
 /// </list>
-/// include/excludePatterns match the package (GENERIC, NPM, PYTHON) or <c>groupId:artifactId</c> (MAVEN).
+/// include/excludePatterns match the package (GENERIC, NPM, PYTHON, image name, NuGet id, chart name) or <c>groupId:artifactId</c> (MAVEN).
 /// </summary>
 public sealed class NexusSource : IMigrationSource
 {
@@ -33,14 +38,20 @@ public sealed class NexusSource : IMigrationSource
     private readonly HttpClient _http;
     // Content downloads: credentials only for the Nexus origin (a downloadUrl on another host gets none).
     private readonly SourceDownload _download;
+    private readonly OciClientPool _ociClients;
+    private readonly NuGetFeedSource _nuget;
+    private readonly HelmHttpSource _helm;
 
     public NexusSource(EndpointConfig endpoint)
     {
         _http = MigrationHttp.CreateClient(endpoint);
         _download = new SourceDownload(_http, endpoint);
+        _ociClients = new OciClientPool(endpoint);
+        _nuget = new NuGetFeedSource(endpoint);
+        _helm = new HelmHttpSource(endpoint);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
@@ -48,6 +59,10 @@ public sealed class NexusSource : IMigrationSource
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
         "NPM" => ListNpmAsync(mapping, filter, ct),
         "PYTHON" => ListPythonAsync(mapping, filter, ct),
+        "DOCKER" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"repository/{Uri.EscapeDataString(RepositoryOf(mapping))}"), mapping, "", filter, ct),
+        // The feed and index readers take sourceRegistry as a path below the endpoint.
+        "NUGET" => _nuget.ListAsync(mapping with { SourceRegistry = $"repository/{RepositoryOf(mapping)}" }, filter, ct),
+        "HELM_LEGACY" => _helm.ListAsync(mapping with { SourceRegistry = $"repository/{RepositoryOf(mapping)}" }, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from a Nexus source"),
     };
 
@@ -201,6 +216,9 @@ public sealed class NexusSource : IMigrationSource
 
     public void Dispose()
     {
+        _ociClients.Dispose();
+        _nuget.Dispose();
+        _helm.Dispose();
         _download.Dispose();
         _http.Dispose();
     }

@@ -42,6 +42,18 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         return _clients.GetOrAdd(host, h => new Lazy<OciRegistryClient>(() => Create(endpoint, h, plainHttp))).Value;
     }
 
+    /// <summary>
+    /// The client for a registry API served under a path of the endpoint (Nexus <c>repository/R</c>, Artifactory
+    /// <c>api/docker/R</c>), after the endpoint's own path (<c>https://host/artifactory</c>).
+    /// </summary>
+    public OciRegistryClient ForBasePath(string subPath)
+    {
+        var (host, plainHttp) = HostOf(endpoint.Endpoint);
+        var endpointPath = endpoint.Endpoint.Contains("://", StringComparison.Ordinal) ? new Uri(endpoint.Endpoint).AbsolutePath.Trim('/') : "";
+        var basePath = string.Join('/', new[] { endpointPath, subPath.Trim('/') }.Where(p => p.Length > 0));
+        return _clients.GetOrAdd($"{host}/{basePath}", _ => new Lazy<OciRegistryClient>(() => Create(endpoint, host, plainHttp, basePath))).Value;
+    }
+
     public static (string Host, bool PlainHttp) HostOf(string endpointOrHost)
     {
         var value = endpointOrHost.Trim();
@@ -53,7 +65,7 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         return (value.TrimEnd('/'), false);
     }
 
-    private static OciRegistryClient Create(EndpointConfig endpoint, string host, bool plainHttp)
+    private static OciRegistryClient Create(EndpointConfig endpoint, string host, bool plainHttp, string basePath = "")
     {
         var providers = new List<IRegistryCredentialProvider>();
         if (!string.IsNullOrEmpty(endpoint.Password))
@@ -67,6 +79,7 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
             Credentials = new ChainedCredentialProvider([.. providers]),
             MaxRetries = 2, // the migration engine retries whole items on top
             UserAgent = "arca-migrate/1.0",
+            BasePath = basePath,
         });
     }
 

@@ -42,6 +42,11 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
         return emulator;
     }
 
+    private readonly Dictionary<string, HttpClient> _dockerRepositories = new(StringComparer.Ordinal);
+
+    /// <summary>A docker repository: its registry API at <c>/artifactory/api/docker/R/v2/</c> is proxied to a real docker-registry.</summary>
+    public void AddDockerRepository(string name, string backingBaseUrl) => _dockerRepositories[name] = new HttpClient { BaseAddress = new Uri(backingBaseUrl + "/") };
+
     private async Task HandleAsync(HttpContext ctx)
     {
         var raw = ctx.Features.Get<IHttpRequestFeature>()!.RawTarget;
@@ -52,6 +57,13 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
         {
             ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Artifactory Realm\"";
             await ErrorAsync(ctx, 401, auth.Length == 0 ? "Authentication is required" : "Bad credentials");
+            return;
+        }
+        var dockerPrefix = path["/artifactory/".Length..].Split('/');
+        if (dockerPrefix is ["api", "docker", var dockerRepo, "v2", ..] && _dockerRepositories.TryGetValue(dockerRepo, out var backing))
+        {
+            var v2 = raw[$"/artifactory/api/docker/{dockerRepo}".Length..];
+            await RegistryPathProxy.ForwardAsync(ctx, backing, v2, 2);
             return;
         }
         if (ctx.Request.Method != "GET") { await ErrorAsync(ctx, 405, "Method not allowed"); return; }

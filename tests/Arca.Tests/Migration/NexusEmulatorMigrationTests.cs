@@ -44,6 +44,11 @@ internal sealed class NexusEmulator : IAsyncDisposable
     /// <summary>Serves <paramref name="root"/> as a hosted repository of the given Nexus format ("raw" or "maven2").</summary>
     public void AddRepository(string name, string format, string root) => _repositories[name] = (format, root);
 
+    private readonly Dictionary<string, HttpClient> _dockerRepositories = new(StringComparer.Ordinal);
+
+    /// <summary>A docker repository: its registry API at <c>/repository/R/v2/</c> is proxied to a real docker-registry.</summary>
+    public void AddDockerRepository(string name, string backingBaseUrl) => _dockerRepositories[name] = new HttpClient { BaseAddress = new Uri(backingBaseUrl + "/") };
+
     private async Task HandleAsync(HttpContext ctx)
     {
         if (ctx.Request.Headers.Authorization.ToString() != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_user}:{_password}")))
@@ -83,6 +88,12 @@ internal sealed class NexusEmulator : IAsyncDisposable
         }
         if (path.StartsWith("/repository/", StringComparison.Ordinal))
         {
+            var rest = path["/repository/".Length..];
+            if (rest.Split('/') is [var dockerRepo, "v2", ..] && _dockerRepositories.TryGetValue(dockerRepo, out var backing))
+            {
+                await RegistryPathProxy.ForwardAsync(ctx, backing, rest[(dockerRepo.Length + 1)..] + ctx.Request.QueryString, PageSize);
+                return;
+            }
             var segments = path["/repository/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
             if (segments.Length > 1 && _repositories.TryGetValue(segments[0], out var repository)
                 && segments.Skip(1).All(s => s.Length > 0 && s != ".." && s != ".")
@@ -494,6 +505,49 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
         Assert.All(failed, f => Assert.Contains("<package>/<version>/<file path>", f.GetProperty("error").GetString()));
         Assert.Contains(failed, f => f.GetProperty("error").GetString()!.Contains("README.txt"));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(good)), await Sha256AtAsync("pkg/nexus-flat/generic/app/1.0/app.bin"));
+    }
+
+    [Fact]
+    public async Task Migrates_a_docker_repository_through_its_registry_path_over_several_pages_then_a_rerun_skips_everything()
+    {
+        await using var registry = await DockerRegistryServer.StartAsync();
+        _nexus.AddDockerRepository("docker-hosted", registry.BaseUrl);
+        using var push = BasicClient(registry.BaseUrl, null, null);
+        var digests = new Dictionary<string, string>();
+        foreach (var (repository, tag) in new[] { ("app", "1.0"), ("app", "1.1"), ("app", "latest"), ("team/tool", "2"), ("web", "3") })
+        {
+            var (manifest, blobs) = RandomImage($"nexus-{repository}-{tag}", 4096);
+            await PushAsync(push, repository, manifest, blobs, tag);
+            digests[$"{repository}:{tag}"] = manifest.Digest;
+        }
+        var config = Config(Password, """
+              - artifactType: DOCKER
+                sourceRegistry: docker-hosted
+                destinationRegistry: nexus-images
+                excludePatterns: ["web"]
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("docker migration from the Nexus emulator");
+        Assert.Equal(4, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        using var arca = BasicClient(_arca.BaseUrl, "admin", _arca.AdminToken);
+        foreach (var (reference, digest) in digests.Where(d => !d.Key.StartsWith("web", StringComparison.Ordinal)))
+        {
+            var (repository, tag) = (reference[..reference.LastIndexOf(':')], reference[(reference.LastIndexOf(':') + 1)..]);
+            Assert.Equal(digest, await ManifestDigestAsync(arca, $"nexus-images/{repository}", tag));
+        }
+        Assert.Null(await ManifestDigestAsync(arca, "nexus-images/web", "3"));
+        // Everything went through the repository's registry path, and the catalog/tags pages were followed.
+        var seen = _nexus.Server.Requests.ToList();
+        Assert.Contains(seen, r => r.Path.StartsWith("/repository/docker-hosted/v2/_catalog?", StringComparison.Ordinal) && r.Path.Contains("last="));
+        // (Debian's docker-registry 2.x does not page tags/list, so only the catalog shows the prefix-less Link being followed.)
+        Assert.Contains(seen, r => r.Path.StartsWith("/repository/docker-hosted/v2/team/tool/tags/list?", StringComparison.Ordinal));
+        Assert.Contains(seen, r => r.Path.StartsWith("/repository/docker-hosted/v2/app/blobs/", StringComparison.Ordinal));
+        Assert.DoesNotContain(seen, r => r.Path.StartsWith("/v2/", StringComparison.Ordinal));
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(4, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64());
     }
 
     [Fact]

@@ -464,6 +464,44 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migrates_a_docker_repository_through_its_api_docker_path_over_several_pages_then_a_rerun_skips_everything()
+    {
+        await using var registry = await DockerRegistryServer.StartAsync();
+        _jfrog.AddDockerRepository("docker-local", registry.BaseUrl);
+        using var push = BasicClient(registry.BaseUrl, null, null);
+        var digests = new Dictionary<(string Repository, string Tag), string>();
+        foreach (var (repository, tag) in new[] { ("alpine", "3.19"), ("alpine", "3.20"), ("team/api", "1.0"), ("team/api", "latest"), ("zeta", "1") })
+        {
+            var (manifest, blobs) = RandomImage($"jfrog-{repository}-{tag}", 4096);
+            await PushAsync(push, repository, manifest, blobs, tag);
+            digests[(repository, tag)] = manifest.Digest;
+        }
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: DOCKER
+                sourceRegistry: docker-local
+                destinationRegistry: jfrog-images
+                includePatterns: ["alpine", "team/*"]
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("docker migration from the Artifactory emulator");
+        Assert.Equal(4, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        using var arca = _arca.CreateClient(_arca.AdminToken);
+        foreach (var ((repository, tag), digest) in digests.Where(d => d.Key.Repository != "zeta"))
+            Assert.Equal(digest, await ManifestDigestAsync(arca, $"jfrog-images/{repository}", tag));
+        Assert.Null(await ManifestDigestAsync(arca, "jfrog-images/zeta", "1"));
+        // The catalog's prefix-less Link ("/v2/_catalog?last=...") was followed under /artifactory/api/docker/<repo>.
+        var seen = _jfrog.Server.Requests.ToList();
+        Assert.Contains(seen, r => r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/_catalog?", StringComparison.Ordinal) && r.Path.Contains("last="));
+        Assert.Contains(seen, r => r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/team/api/blobs/", StringComparison.Ordinal) && r.Authorization?.StartsWith("Basic ") == true);
+        Assert.DoesNotContain(seen, r => !r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/", StringComparison.Ordinal));
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(4, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
     public async Task Wrong_credentials_fail_with_a_non_zero_exit_and_the_401_in_the_report()
     {
         Put("files-local", "tools/1.0/tool.bin", 100);

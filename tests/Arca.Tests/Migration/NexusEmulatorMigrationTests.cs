@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Arca.Tests.Http.Endpoints;
 using Arca.Tests.Infrastructure;
@@ -548,6 +549,47 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
         second.AssertOk("rerun");
         Assert.Equal(4, Mapping(second, 0).GetProperty("skipped").GetInt32());
         Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task Migrates_a_nuget_repository_and_a_helm_repository_through_their_repository_paths_then_a_rerun_skips_everything()
+    {
+        var nugetRoot = Path.Combine(_work, "nexus", "nuget-hosted");
+        var nupkgs = StaticFeeds.WriteNuGetFeed(nugetRoot, $"{_nexus.BaseUrl}/repository/nuget-hosted",
+            ("Acme.Lib", "1.0.0", true), ("Acme.Lib", "2.0.0-beta.1", true), ("Acme.Hidden", "1.0.0", false));
+        _nexus.AddRepository("nuget-hosted", "nuget", nugetRoot);
+        var helmRoot = Path.Combine(_work, "nexus", "helm-hosted");
+        var charts = StaticFeeds.WriteHelmRepository(helmRoot, ("web", "1.2.0"), ("web", "1.3.0"), ("tool", "0.1.0"));
+        _nexus.AddRepository("helm-hosted", "helm", helmRoot);
+        var config = Config(Password, """
+              - artifactType: NUGET
+                sourceRegistry: nuget-hosted
+                destinationRegistry: nexus-nuget
+              - artifactType: HELM_LEGACY
+                sourceRegistry: helm-hosted
+                destinationRegistry: nexus-charts
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("nuget and helm migration from the Nexus emulator");
+        Assert.Equal(3, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        Assert.Equal(3, Mapping(first, 1).GetProperty("succeeded").GetInt32());
+        foreach (var (key, sha) in nupkgs)
+        {
+            var (id, version) = (key.Split(' ')[0], key.Split(' ')[1]);
+            Assert.Equal(sha, await Sha256AtAsync($"pkg/nexus-nuget/nuget/v3-flatcontainer/{id}/{version}/{id}.{version}.nupkg"));
+        }
+        var hidden = JsonDocument.Parse(await _arca.Admin.GetStringAsync("pkg/nexus-nuget/nuget/registration/acme.hidden/1.0.0.json"));
+        Assert.False(hidden.RootElement.GetProperty("listed").GetBoolean());
+        foreach (var (file, bytes) in charts)
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await Sha256AtAsync($"pkg/nexus-charts/helm/charts/{file}.tgz"));
+        var seen = _nexus.Server.Requests.ToList();
+        Assert.Contains(seen, r => r.Path == "/repository/nuget-hosted/index.json");
+        Assert.Contains(seen, r => r.Path == "/repository/helm-hosted/index.yaml");
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(3, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(3, Mapping(second, 1).GetProperty("skipped").GetInt32());
     }
 
     [Fact]

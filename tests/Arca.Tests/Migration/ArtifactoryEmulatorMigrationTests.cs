@@ -83,7 +83,11 @@ internal sealed class ArtifactoryEmulator : IAsyncDisposable
             await ListAsync(ctx, repo);
             return;
         }
-        if (segments[0] == "api" || segments.Length < 2 || segments.Any(s => s is "" or "." or ".." || s.Contains('\\')))
+        // The NuGet v3 feed and Helm index of a repository: served from that repository's files (<repo>/index.json, index.yaml...).
+        var feedFile = false;
+        if (segments is ["api", "nuget", "v3", var nugetRepo, .. var nugetRest] && nugetRest.Length > 0) (segments, feedFile) = ([nugetRepo, .. nugetRest], true);
+        else if (segments is ["api", "helm", var helmRepo, .. var helmRest] && helmRest.Length > 0) (segments, feedFile) = ([helmRepo, .. helmRest], true);
+        if ((segments[0] == "api" && !feedFile) || segments.Length < 2 || segments.Any(s => s is "" or "." or ".." || s.Contains('\\')))
         {
             await ErrorAsync(ctx, 400, "Unsupported request");
             return;
@@ -499,6 +503,43 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         second.AssertOk("rerun");
         Assert.Equal(4, Mapping(second, 0).GetProperty("skipped").GetInt32());
         Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task Migrates_nuget_and_helm_repositories_through_their_api_paths_then_a_rerun_skips_everything()
+    {
+        var nupkgs = StaticFeeds.WriteNuGetFeed(Path.Combine(_root, "nuget-local"), $"{_jfrog.BaseUrl}/api/nuget/v3/nuget-local",
+            ("Acme.Lib", "1.0.0", true), ("Acme.Hidden", "1.0.0", false), ("Other.Pkg", "3.1.0", true));
+        var charts = StaticFeeds.WriteHelmRepository(Path.Combine(_root, "helm-local"), ("web", "1.2.0"), ("tool", "0.1.0"));
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: NUGET
+                sourceRegistry: nuget-local
+                destinationRegistry: jfrog-nuget
+                includePatterns: ["Acme.*"]
+              - artifactType: HELM_LEGACY
+                sourceRegistry: helm-local
+                destinationRegistry: jfrog-charts
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("nuget and helm migration from the Artifactory emulator");
+        Assert.Equal(2, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        Assert.Equal(2, Mapping(first, 1).GetProperty("succeeded").GetInt32());
+        foreach (var (key, sha) in nupkgs.Where(n => n.Key.StartsWith("acme.", StringComparison.Ordinal)))
+        {
+            var (id, version) = (key.Split(' ')[0], key.Split(' ')[1]);
+            Assert.Equal(sha, await Sha256OfAsync($"pkg/jfrog-nuget/nuget/v3-flatcontainer/{id}/{version}/{id}.{version}.nupkg"));
+        }
+        Assert.Null(await Sha256OfAsync("pkg/jfrog-nuget/nuget/v3-flatcontainer/other.pkg/3.1.0/other.pkg.3.1.0.nupkg"));
+        foreach (var (file, bytes) in charts)
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await Sha256OfAsync($"pkg/jfrog-charts/helm/charts/{file}.tgz"));
+        var seen = _jfrog.Server.Requests.ToList();
+        Assert.Contains(seen, r => r.Path == "/artifactory/api/nuget/v3/nuget-local/index.json");
+        Assert.Contains(seen, r => r.Path == "/artifactory/api/helm/helm-local/index.yaml");
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(2, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(2, Mapping(second, 1).GetProperty("skipped").GetInt32());
     }
 
     [Fact]

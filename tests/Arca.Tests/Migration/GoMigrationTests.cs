@@ -125,4 +125,38 @@ public sealed class GoMigrationTests : IAsyncLifetime
         Assert.Equal(3, again[0].GetProperty("skipped").GetInt32());
         Assert.Equal(0, again[0].GetProperty("bytes").GetInt64());
     }
+
+    [Fact]
+    public async Task A_different_zip_at_the_destination_fails_clearly_unless_overwrite()
+    {
+        await _source.CreateRegistryAsync("go-src", "GO");
+        await _dest.CreateRegistryAsync("go-dst", "GO");
+        var lib = Path.Combine(_work, "conflict-lib");
+        Write(lib, "go.mod", $"module {Lib}\n\ngo 1.19\n");
+        Write(lib, "lib.go", "package lib\n\nconst Side = \"source\"\n");
+        (await ArcaCli.RunAsync(_source.BaseUrl, _source.AdminToken, ["artifact", "push", "go", "go-src", lib, "--version", "v1.5.0"], _work)).AssertOk("push to source");
+        Write(lib, "lib.go", "package lib\n\nconst Side = \"destination\"\n");
+        (await ArcaCli.RunAsync(_dest.BaseUrl, _dest.AdminToken, ["artifact", "push", "go", "go-dst", lib, "--version", "v1.5.0"], _work)).AssertOk("push to destination");
+        var zipUrl = "pkg/go-{0}/go/example.com/!acme/lib/@v/v1.5.0.zip";
+        var sourceZip = Convert.ToHexStringLower(SHA256.HashData(await _source.Admin.GetByteArrayAsync(string.Format(zipUrl, "src"))));
+        var destinationZip = Convert.ToHexStringLower(SHA256.HashData(await _dest.Admin.GetByteArrayAsync(string.Format(zipUrl, "dst"))));
+        Assert.NotEqual(sourceZip, destinationZip);
+
+        var config = MigrateCli.WriteConfig(_work, _source.BaseUrl, "ARCA", _source.AdminToken, _dest.BaseUrl, """
+              - artifactType: GO
+                sourceRegistry: go-src
+                destinationRegistry: go-dst
+            """);
+        var report = Path.Combine(_work, "conflict.json");
+        var run = await MigrateCli.RunAsync(config, _dest.AdminToken, _work, "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var failed = Assert.Single(OciMigrationSupport.ReportItems(report));
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains($"exists at the destination with a different zip (sha256 {destinationZip})", failed.GetProperty("error").GetString());
+        Assert.Equal(destinationZip, Convert.ToHexStringLower(SHA256.HashData(await _dest.Admin.GetByteArrayAsync(string.Format(zipUrl, "dst")))));
+
+        var overwritten = await _dest.MigrateOkAsync(config, _work, "--overwrite");
+        Assert.Equal(1, overwritten[0].GetProperty("succeeded").GetInt32());
+        Assert.Equal(sourceZip, Convert.ToHexStringLower(SHA256.HashData(await _dest.Admin.GetByteArrayAsync(string.Format(zipUrl, "dst")))));
+    }
 }

@@ -32,6 +32,7 @@ public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposab
         "NUGET" => new NuGetWriter(_http, endpoint.Password),
         "NPM" => new NpmWriter(_http),
         "PYTHON" => new PythonWriter(_http),
+        "GO" => new GoWriter(_http),
         _ => null,
     };
 

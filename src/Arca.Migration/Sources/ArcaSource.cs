@@ -15,7 +15,7 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
     private const int PageSize = 100;
 
     /// <summary>One lister per artifact type; each format's lister lives in its own partial file (ArcaSource.&lt;Type&gt;.cs).</summary>
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET", "DOCKER", "HELM", "NPM", "PYTHON"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NUGET", "DOCKER", "HELM", "NPM", "PYTHON", "GO"];
 
     public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
@@ -25,6 +25,7 @@ public sealed partial class ArcaSource(EndpointConfig endpoint) : IMigrationSour
         "NUGET" => ListNuGetAsync(mapping, filter, ct),
         "NPM" => ListNpmAsync(mapping, filter, ct),
         "PYTHON" => ListPythonAsync(mapping, filter, ct),
+        "GO" => ListGoAsync(mapping, filter, ct),
         _ => throw new NotSupportedException($"artifact type {mapping.ArtifactType} from an Arca source"),
     };
 

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Arca.Migration.Config;
+using Arca.Migration.Destinations;
+using Arca.Migration.Engine;
+
+namespace Arca.Migration.Sources;
+
+/// <summary>GO from another Arca: modules and versions listed through the management API, the zip's size and sha256
+/// from the version's files, content read through the source's GOPROXY endpoints (.zip, .mod, .info).</summary>
+public sealed partial class ArcaSource
+{
+    /// <summary>A .mod or .info larger than this is not a real one; refuse rather than buffer it.</summary>
+    private const int MaxGoDocument = 16 * 1024 * 1024;
+
+    private async IAsyncEnumerable<MigrationItem> ListGoAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var reg = Uri.EscapeDataString(mapping.SourceRegistry);
+        await foreach (var package in PagesAsync($"api/v1/registries/{reg}/packages", ct))
+        {
+            var module = package.GetProperty("name").GetString()!;
+            if (!filter.Selects(module)) continue;
+            await foreach (var version in PagesAsync($"api/v1/registries/{reg}/versions?package={Escape(module)}", ct))
+            {
+                var v = version.GetProperty("version").GetString()!;
+                long? size = null;
+                string? sha256 = null;
+                await foreach (var file in PagesAsync($"api/v1/registries/{reg}/files?package={Escape(module)}&version={Escape(v)}", ct))
+                    if (file.GetProperty("path").GetString() == $"{v}.zip")
+                        (size, sha256) = (file.GetProperty("size").GetInt64(), file.GetProperty("sha256").GetString());
+                var versionUrl = $"pkg/{reg}/go/{GoPaths.Encode(module)}/@v/{GoPaths.Encode(v)}";
+                yield return new GoModuleItem
+                {
+                    Key = $"{mapping.Index}|GO|{module}|{v}", Package = module, Version = v, Module = module,
+                    Display = $"{module}@{v}", Size = size, Sha256 = sha256,
+                    ListingError = sha256 is null ? $"{module}@{v} has no {v}.zip in the source registry" : null,
+                    OpenZip = token => OpenAsync(versionUrl + ".zip", token),
+                    ReadMod = token => ReadGoDocumentAsync(versionUrl + ".mod", token),
+                    ReadInfo = token => ReadGoDocumentAsync(versionUrl + ".info", token),
+                };
+            }
+        }
+    }
+
+    private async Task<byte[]?> ReadGoDocumentAsync(string url, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone) return null;
+        await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);
+        if (response.Content.Headers.ContentLength > MaxGoDocument)
+            throw new InvalidOperationException($"GET {url}: {response.Content.Headers.ContentLength} bytes is too large for a Go .mod/.info");
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + n > MaxGoDocument) throw new InvalidOperationException($"GET {url}: too large for a Go .mod/.info");
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+}

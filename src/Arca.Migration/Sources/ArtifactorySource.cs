@@ -44,13 +44,14 @@ public sealed class ArtifactorySource : IMigrationSource
     public ArtifactorySource(EndpointConfig endpoint)
     {
         _ociClients = new OciClientPool(endpoint);
-        _nuget = new NuGetFeedSource(endpoint);
-        _helm = new HelmHttpSource(endpoint);
         _http = MigrationHttp.CreateClient(endpoint);
         // Without a username the password is an access token, which Artifactory takes as a Bearer token.
         if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Password);
         _download = new SourceDownload(_http, endpoint);
+        // The feed and index readers share this client, so an access token reaches them as Bearer too.
+        _nuget = new NuGetFeedSource(endpoint, _http);
+        _helm = new HelmHttpSource(endpoint, _http);
     }
 
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];

@@ -12,9 +12,10 @@ namespace Arca.Migration.Sources;
 /// the .tgz) is used to skip and verify, and the bytes are hashed when it is missing. include/excludePatterns match the
 /// chart name. The index is a metadata document and is read whole (bounded).
 /// </summary>
-public sealed class HelmHttpSource(EndpointConfig endpoint) : IMigrationSource
+public sealed class HelmHttpSource(EndpointConfig endpoint, HttpClient? sharedHttp = null) : IMigrationSource
 {
-    private readonly HttpClient _http = MigrationHttp.CreateClient(endpoint);
+    // sharedHttp: the client of a product source that serves this protocol under a path (its auth, its lifetime).
+    private readonly HttpClient _http = sharedHttp ?? MigrationHttp.CreateClient(endpoint);
 
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["HELM_LEGACY"];
 
@@ -54,5 +55,8 @@ public sealed class HelmHttpSource(EndpointConfig endpoint) : IMigrationSource
     private static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(key, out var v) && v is YamlScalarNode s ? s.Value : null;
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (sharedHttp is null) _http.Dispose();
+    }
 }

@@ -47,8 +47,8 @@ public sealed class NexusSource : IMigrationSource
         _http = MigrationHttp.CreateClient(endpoint);
         _download = new SourceDownload(_http, endpoint);
         _ociClients = new OciClientPool(endpoint);
-        _nuget = new NuGetFeedSource(endpoint);
-        _helm = new HelmHttpSource(endpoint);
+        _nuget = new NuGetFeedSource(endpoint, _http);
+        _helm = new HelmHttpSource(endpoint, _http);
     }
 
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];

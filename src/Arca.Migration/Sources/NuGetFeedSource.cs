@@ -16,9 +16,10 @@ namespace Arca.Migration.Sources;
 /// ignores skip/take (paging stops when a page repeats or is short).
 /// include/excludePatterns match the package id as the search service spells it.
 /// </summary>
-public sealed class NuGetFeedSource(EndpointConfig endpoint) : IMigrationSource
+public sealed class NuGetFeedSource(EndpointConfig endpoint, HttpClient? sharedHttp = null) : IMigrationSource
 {
-    private readonly HttpClient _http = MigrationHttp.CreateClient(endpoint);
+    // sharedHttp: the client of a product source that serves this protocol under a path (its auth, its lifetime).
+    private readonly HttpClient _http = sharedHttp ?? MigrationHttp.CreateClient(endpoint);
     private const int PageSize = 100;
 
     public IReadOnlyCollection<string> SupportedArtifactTypes => ["NUGET"];
@@ -91,5 +92,8 @@ public sealed class NuGetFeedSource(EndpointConfig endpoint) : IMigrationSource
         return doc.RootElement.TryGetProperty("listed", out var l) && l.ValueKind is JsonValueKind.True or JsonValueKind.False ? l.GetBoolean() : null;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (sharedHttp is null) _http.Dispose();
+    }
 }

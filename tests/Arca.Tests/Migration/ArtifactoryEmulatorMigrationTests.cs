@@ -511,7 +511,8 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var nupkgs = StaticFeeds.WriteNuGetFeed(Path.Combine(_root, "nuget-local"), $"{_jfrog.BaseUrl}/api/nuget/v3/nuget-local",
             ("Acme.Lib", "1.0.0", true), ("Acme.Hidden", "1.0.0", false), ("Other.Pkg", "3.1.0", true));
         var charts = StaticFeeds.WriteHelmRepository(Path.Combine(_root, "helm-local"), ("web", "1.2.0"), ("tool", "0.1.0"));
-        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+        // An access token alone: the feed and index readers must send it as Bearer, like the rest of the JFrog source.
+        var config = Config($"{"{"} password: {Token} {"}"}", """
               - artifactType: NUGET
                 sourceRegistry: nuget-local
                 destinationRegistry: jfrog-nuget
@@ -535,6 +536,7 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var seen = _jfrog.Server.Requests.ToList();
         Assert.Contains(seen, r => r.Path == "/artifactory/api/nuget/v3/nuget-local/index.json");
         Assert.Contains(seen, r => r.Path == "/artifactory/api/helm/helm-local/index.yaml");
+        Assert.All(seen, r => Assert.Equal($"Bearer {Token}", r.Authorization));
 
         var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
         second.AssertOk("rerun");

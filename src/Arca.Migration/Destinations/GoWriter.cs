@@ -1,3 +1,4 @@
+using Arca.Core.Validation;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -29,7 +30,7 @@ internal sealed class GoWriter(HttpClient http) : IItemWriter
     public async Task<(ItemStatus, long)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {
         var m = (GoModuleItem)item;
-        var versionUrl = $"pkg/{Uri.EscapeDataString(mapping.DestinationRegistry)}/go/{GoPaths.Encode(m.Module)}/@v/{GoPaths.Encode(m.Version)}";
+        var versionUrl = $"pkg/{Uri.EscapeDataString(mapping.DestinationRegistry)}/go/{GoCaseEncoding.Encode(m.Module)}/@v/{GoCaseEncoding.Encode(m.Version)}";
         var existing = await ZipSha256Async(versionUrl, ct);
         if (existing is not null && m.Sha256 is not null)
         {
@@ -87,17 +88,4 @@ internal sealed class GoWriter(HttpClient http) : IItemWriter
 
     private static HttpStatusException Differs(GoModuleItem m, string existing) =>
         new(HttpStatusCode.Conflict, $"{m.Display} exists at the destination with a different zip (sha256 {existing})");
-}
-
-/// <summary>GOPROXY URL case encoding (go.dev/ref/mod#goproxy-protocol): an upper-case letter becomes '!' + lower case.</summary>
-public static class GoPaths
-{
-    public static string Encode(string value)
-    {
-        var sb = new StringBuilder(value.Length + 4);
-        foreach (var c in value)
-            if (char.IsAsciiLetterUpper(c)) sb.Append('!').Append(char.ToLowerInvariant(c));
-            else sb.Append(c);
-        return sb.ToString();
-    }
 }

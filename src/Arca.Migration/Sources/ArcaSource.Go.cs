@@ -28,7 +28,7 @@ public sealed partial class ArcaSource
                 await foreach (var file in PagesAsync($"api/v1/registries/{reg}/files?package={Escape(module)}&version={Escape(v)}", ct))
                     if (file.GetProperty("path").GetString() == $"{v}.zip")
                         (size, sha256) = (file.GetProperty("size").GetInt64(), file.GetProperty("sha256").GetString());
-                var versionUrl = $"pkg/{reg}/go/{GoPaths.Encode(module)}/@v/{GoPaths.Encode(v)}";
+                var versionUrl = $"pkg/{reg}/go/{Arca.Core.Validation.GoCaseEncoding.Encode(module)}/@v/{Arca.Core.Validation.GoCaseEncoding.Encode(v)}";
                 yield return new GoModuleItem
                 {
                     Key = $"{mapping.Index}|GO|{module}|{v}", Package = module, Version = v, Module = module,

@@ -9,34 +9,11 @@ public static class GoModulePath
 {
     public const int MaxPathLength = 1024;
 
-    /// <summary>Decodes a case-encoded path element ("!x" stands for "X"; upper-case letters are not allowed).
-    /// Returns null when the encoding is invalid.</summary>
-    public static string? Decode(string encoded)
-    {
-        var sb = new StringBuilder(encoded.Length);
-        for (var i = 0; i < encoded.Length; i++)
-        {
-            var c = encoded[i];
-            if (c == '!')
-            {
-                if (i + 1 >= encoded.Length || !char.IsAsciiLetterLower(encoded[i + 1])) return null;
-                sb.Append(char.ToUpperInvariant(encoded[++i]));
-            }
-            else if (char.IsAsciiLetterUpper(c)) return null;
-            else sb.Append(c);
-        }
-        return sb.ToString();
-    }
+    /// <summary>Decodes a case-encoded path element ("!x" stands for "X"); null when the encoding is invalid.</summary>
+    public static string? Decode(string encoded) => GoCaseEncoding.Decode(encoded);
 
     /// <summary>Case-encodes a module path or version for use in a proxy URL.</summary>
-    public static string Encode(string value)
-    {
-        var sb = new StringBuilder(value.Length + 4);
-        foreach (var c in value)
-            if (char.IsAsciiLetterUpper(c)) sb.Append('!').Append(char.ToLowerInvariant(c));
-            else sb.Append(c);
-        return sb.ToString();
-    }
+    public static string Encode(string value) => GoCaseEncoding.Encode(value);
 
     /// <summary>Checks a module path the way `go` does for paths it fetches from a proxy (module.CheckPath): slash-separated
     /// elements of letters, digits and "-._~", the first one a lower-case domain-like name containing a dot.</summary>

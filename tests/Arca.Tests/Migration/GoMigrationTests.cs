@@ -36,26 +36,8 @@ public sealed class GoMigrationTests : IAsyncLifetime
         File.WriteAllText(path, content);
     }
 
-    private Task<ProcResult> Go(string dir, string proxy, params string[] args)
-    {
-        var home = Path.Combine(_work, "home");
-        Directory.CreateDirectory(home);
-        var env = new Dictionary<string, string?>
-        {
-            ["GOPROXY"] = proxy, // only the destination: no fallback to the source or the internet
-            ["GOSUMDB"] = "off",
-            ["GOFLAGS"] = "-modcacherw",
-            ["GOMODCACHE"] = Path.Combine(_work, "modcache"),
-            ["GOCACHE"] = Path.Combine(_work, "gocache"),
-            ["GOPATH"] = Path.Combine(_work, "gopath"),
-            ["HOME"] = home,
-            ["GOENV"] = "off",
-            ["GOPRIVATE"] = null, ["GONOPROXY"] = null, ["GONOSUMDB"] = null, ["GOINSECURE"] = null,
-            ["GO111MODULE"] = "on",
-            ["CGO_ENABLED"] = "0",
-        };
-        return Proc.RunAsync(Proc.Tool("go"), args, dir, env, TimeSpan.FromMinutes(5));
-    }
+    // GOPROXY is only the destination: no fallback to the source or the internet.
+    private Task<ProcResult> Go(string dir, string proxy, params string[] args) => GoTool.RunAsync(_work, proxy, dir, args);
 
     /// <summary>Every module version's zip sha256, read through the GOPROXY endpoint (hashing what go would download).</summary>
     private static async Task<Dictionary<string, string>> ZipHashesAsync(HttpClient c, string registry)

@@ -34,26 +34,8 @@ public sealed class GoClientTests : IAsyncLifetime
 
     private Task<ProcResult> Arca(params string[] args) => ArcaCli.RunAsync(_server.BaseUrl, _server.AdminToken, args, _work);
 
-    private Task<ProcResult> Go(string dir, params string[] args)
-    {
-        var home = Path.Combine(_work, "home");
-        Directory.CreateDirectory(home);
-        var env = new Dictionary<string, string?>
-        {
-            ["GOPROXY"] = $"{_server.BaseUrl}/pkg/{Reg}/go",
-            ["GOSUMDB"] = "off",
-            ["GOFLAGS"] = "-modcacherw",
-            ["GOMODCACHE"] = Path.Combine(_work, "modcache"),
-            ["GOCACHE"] = Path.Combine(_work, "gocache"),
-            ["GOPATH"] = Path.Combine(_work, "gopath"),
-            ["HOME"] = home,
-            ["GOENV"] = "off",
-            ["GOPRIVATE"] = null, ["GONOPROXY"] = null, ["GONOSUMDB"] = null, ["GOINSECURE"] = null,
-            ["GO111MODULE"] = "on",
-            ["CGO_ENABLED"] = "0",
-        };
-        return Proc.RunAsync(Proc.Tool("go"), args, dir, env, TimeSpan.FromMinutes(5));
-    }
+    private Task<ProcResult> Go(string dir, params string[] args) =>
+        GoTool.RunAsync(_work, $"{_server.BaseUrl}/pkg/{Reg}/go", dir, args);
 
     [Fact]
     public async Task Go_downloads_and_builds_a_consumer_of_pushed_modules_with_a_dependency()

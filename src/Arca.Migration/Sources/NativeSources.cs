@@ -19,14 +19,13 @@ internal static class NativeSources
         return await response.Content.ReadAsStreamAsync(ct);
     }
 
-    /// <summary>The file's validators from a HEAD; null when the server does not answer HEAD usefully.</summary>
+    /// <summary>The file's length and validators from a HEAD; null when the server does not answer HEAD.</summary>
     public static async Task<SourceFingerprint?> FingerprintAsync(HttpClient http, Uri url, CancellationToken ct)
     {
         using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), ct);
         if (!response.IsSuccessStatusCode) return null; // 405/501 or an error: the file is simply read and hashed
-        var fingerprint = new SourceFingerprint(response.Headers.ETag?.ToString(),
+        return new SourceFingerprint(response.Headers.ETag?.ToString(),
             response.Content.Headers.LastModified?.ToString("R"), response.Content.Headers.ContentLength);
-        return fingerprint.IdentifiesContent ? fingerprint : null;
     }
 
     public static async Task<string> ReadBoundedStringAsync(HttpResponseMessage response, CancellationToken ct)

@@ -90,6 +90,16 @@ public sealed class NuGetMigrationTests : IAsyncLifetime
                 destinationRegistry: nuget-a
                 includePatterns: ["Acme.*"]
             """);
+        // The feed gives no sizes: a dry run asks the source (HEAD) so it can still say how much would move.
+        var plan = await MigrateCli.RunAsync(config, _a.AdminToken, _work, "--dry-run");
+        plan.AssertOk("dry run");
+        Assert.Equal(3, MigrateCli.Summary(plan).GetProperty("planned").GetInt32());
+        var plannedBytes = packages.Where(p => p.Id != "Other.Pkg").Sum(p => new FileInfo(Path.Combine(feed, "flat", p.Id.ToLowerInvariant(), p.Version,
+            $"{p.Id.ToLowerInvariant()}.{p.Version}.nupkg")).Length);
+        Assert.Equal(plannedBytes, MigrateCli.Summary(plan).GetProperty("plannedBytes").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Admin.GetAsync("api/v1/registries/nuget-a")).StatusCode);
+        Assert.DoesNotContain(source.Requests, r => r.StartsWith("GET ", StringComparison.Ordinal) && r.Contains(".nupkg", StringComparison.Ordinal));
+
         var first = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
         first.AssertOk("static feed → A");
         Assert.Equal(3, MigrateCli.Summary(first).GetProperty("succeeded").GetInt32());

@@ -4,7 +4,7 @@ set -euo pipefail
 
 APT_PACKAGES=(docker-registry skopeo umoci buildah podman apache2-utils wrk hyperfine twine python3-build python3-wheel
   python3-setuptools python3-venv python3-pip python3-yaml golang-go unzip maven openjdk-17-jdk-headless maven-repo-helper
-  libmaven-deploy-plugin-java libmaven-dependency-plugin-java junit4 curl ca-certificates openssl zip jq procps)
+  libmaven-deploy-plugin-java libmaven-dependency-plugin-java junit4 curl ca-certificates openssl zip jq procps postgresql)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -14,6 +14,17 @@ public static class PostgresConnection
             && database.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Any(p => p.StartsWith("Host=", StringComparison.OrdinalIgnoreCase) || p.StartsWith("Server=", StringComparison.OrdinalIgnoreCase)));
 
+    /// <summary>Where the connection goes, for messages: user@host:port/database, never the password.</summary>
+    public static string Describe(string database)
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(ToNpgsql(database));
+            return $"{(b.Username is { Length: > 0 } u ? u + "@" : "")}{b.Host}:{b.Port}/{b.Database}";
+        }
+        catch (ArgumentException) { return "(unparsable connection string)"; }
+    }
+
     /// <summary>An Npgsql connection string for <paramref name="database"/>; throws <see cref="ArgumentException"/>
     /// with a one-line reason when it cannot be understood.</summary>
     public static string ToNpgsql(string database)

@@ -476,18 +476,25 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tokens WHERE scope = @s AND registry_id IS NULL", new { s = (int)TokenScope.Admin }) > 0;
     }
 
+    // Dapper's type handlers are process-wide: besides SQLite's text timestamps they also read the UTC DateTime
+    // values other stores (PostgreSQL timestamptz) return, so both stores work in one process.
+    private static DateTimeOffset ParseTimestamp(object value) => value switch
+    {
+        string s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+        DateTimeOffset d => d,
+        _ => throw new DataException($"cannot read {value.GetType().Name} as a timestamp"),
+    };
+
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
     {
         public override void SetValue(IDbDataParameter parameter, DateTimeOffset value) => parameter.Value = Ts(value);
-        public override DateTimeOffset Parse(object value) =>
-            DateTimeOffset.Parse((string)value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        public override DateTimeOffset Parse(object value) => ParseTimestamp(value);
     }
 
     private sealed class NullableDateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset?>
     {
         public override void SetValue(IDbDataParameter parameter, DateTimeOffset? value) => parameter.Value = value is { } v ? Ts(v) : DBNull.Value;
-        public override DateTimeOffset? Parse(object value) => value is string s
-            ? DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)
-            : null;
+        public override DateTimeOffset? Parse(object value) => value is null or DBNull ? null : ParseTimestamp(value);
     }
 }

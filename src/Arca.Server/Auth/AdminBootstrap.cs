@@ -1,4 +1,5 @@
 using Arca.Core.Auth;
+using Arca.Core.Model;
 using Arca.Core.Storage;
 
 namespace Arca.Server.Auth;
@@ -14,14 +15,26 @@ public static class AdminBootstrap
             var hash = TokenSecrets.Hash(configuredToken);
             if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
             var name = await store.AnyAdminTokenAsync(ct) ? $"admin-env-{DateTime.UtcNow:yyyyMMddHHmmss}" : "admin";
-            await store.CreateTokenAsync(new ApiToken { Name = name, Hash = hash, Scope = TokenScope.Admin }, ct);
+            try { await store.CreateTokenAsync(new ApiToken { Name = name, Hash = hash, Scope = TokenScope.Admin }, ct); }
+            catch (ArcaException e) when (e.Status == 409)
+            {
+                // Another instance on the same database stored this very token while we were starting.
+                if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
+                throw;
+            }
             logger.LogInformation("Admin token {Name} taken from ARCA_ADMIN_TOKEN", name);
             return;
         }
         if (await store.AnyAdminTokenAsync(ct)) return;
 
         var secret = TokenSecrets.NewSecret();
-        await store.CreateTokenAsync(new ApiToken { Name = "admin", Hash = TokenSecrets.Hash(secret), Scope = TokenScope.Admin }, ct);
+        try { await store.CreateTokenAsync(new ApiToken { Name = "admin", Hash = TokenSecrets.Hash(secret), Scope = TokenScope.Admin }, ct); }
+        catch (ArcaException e) when (e.Status == 409)
+        {
+            // Another instance on the same database created the admin token first; it printed and saved that one.
+            if (await store.AnyAdminTokenAsync(ct)) return;
+            throw;
+        }
         var path = Path.Combine(dataDirectory, "admin-token");
         await File.WriteAllTextAsync(path, secret + "\n", ct);
         if (!OperatingSystem.IsWindows())

@@ -59,6 +59,9 @@ public sealed class CredentialProtector
 
     private static byte[] AssociatedData(string endpointName, string url) => Encoding.UTF8.GetBytes($"arca-endpoint\n{endpointName}\n{url}");
 
+    /// <summary>Content of a new key file: 32 random bytes, base64.</summary>
+    public static byte[] NewKeyFileContent() => Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeySize)));
+
     private static byte[] LoadOrCreateKey(string path)
     {
         if (!File.Exists(path))
@@ -69,10 +72,8 @@ public sealed class CredentialProtector
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using (var fs = new FileStream(tmp, options))
-            using (var writer = new StreamWriter(fs))
             {
-                writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeySize)));
-                writer.Flush();
+                fs.Write(NewKeyFileContent());
                 fs.Flush(flushToDisk: true);
             }
             try { File.Move(tmp, path, overwrite: false); }

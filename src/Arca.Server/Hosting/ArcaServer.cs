@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Arca.Core.Model;
@@ -9,6 +10,7 @@ using Arca.Server.Formats;
 using Arca.Server.Replication;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
+using Arca.Storage.Postgres;
 using Arca.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -67,7 +69,16 @@ public static class ArcaServer
         var app = builder.Build();
 
         var store = app.Services.GetRequiredService<IMetadataStore>();
-        await store.MigrateAsync();
+        try
+        {
+            await store.MigrateAsync();
+            if (store is ISharedKeyStore sharedKeys) await SharedKeyFiles.SyncAsync(sharedKeys, dataDir, app.Logger);
+        }
+        catch (DbException e) when (store is PostgresMetadataStore)
+        {
+            // One line for the operator (`arca serve` prints the message), not a driver stack trace.
+            throw new InvalidOperationException($"cannot use the PostgreSQL database {PostgresConnection.Describe(options.Database!)}: {OneLine(e)}");
+        }
         await app.Services.GetRequiredService<IBlobStore>().CleanupTemporaryAsync(TimeSpan.Zero);
         await AdminBootstrap.RunAsync(store, dataDir, options.AdminToken, app.Logger);
 
@@ -92,13 +103,30 @@ public static class ArcaServer
         return app;
     }
 
+    /// <summary>SQLite in the data directory by default, <c>sqlite:PATH</c>, or PostgreSQL for a postgres:// or
+    /// postgresql:// URI or an Npgsql keyword string (Host=...;Database=...).</summary>
     private static IMetadataStore CreateMetadataStore(ServerOptions o)
     {
         if (string.IsNullOrWhiteSpace(o.Database))
             return new SqliteMetadataStore(Path.Combine(o.DataDirectory, "arca.db"));
         if (o.Database.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
             return new SqliteMetadataStore(o.Database["sqlite:".Length..]);
-        throw new InvalidOperationException("--database: only the embedded SQLite store is available in this build (PostgreSQL support is not implemented yet)");
+        if (PostgresConnection.IsPostgres(o.Database))
+        {
+            try { return new PostgresMetadataStore(o.Database); }
+            catch (ArgumentException e) { throw new InvalidOperationException($"--database: {e.Message}"); }
+        }
+        throw new InvalidOperationException(
+            "--database: expected a PostgreSQL connection string (postgres://user:password@host:5432/arca or Host=...;Database=...) or sqlite:PATH");
+    }
+
+    /// <summary>The exception's message without the driver's multi-line details (first line, inner cause appended).</summary>
+    private static string OneLine(Exception e)
+    {
+        var message = e.Message.Split('\n')[0].Trim();
+        if (e.InnerException is { } inner && !message.Contains(inner.Message.Split('\n')[0], StringComparison.Ordinal))
+            message += $" ({inner.Message.Split('\n')[0].Trim()})";
+        return message;
     }
 
     private static IBlobStore CreateBlobStore(ServerOptions o)

@@ -3,6 +3,7 @@ using Arca.Core.Storage;
 using Arca.Server.Auth;
 using Arca.Server.Hosting;
 using Arca.Server.Services;
+using Arca.Storage.Postgres;
 using Arca.Storage.Sqlite;
 
 namespace Arca.Server.Formats.Oci;
@@ -21,6 +22,7 @@ public sealed class OciModule : IFormatModule
         services.AddSingleton<IOciMetadataStore>(sp => sp.GetRequiredService<IMetadataStore>() switch
         {
             SqliteMetadataStore sqlite => new SqliteOciStore(sqlite),
+            PostgresMetadataStore postgres => new PostgresOciStore(postgres),
             var other => throw new InvalidOperationException($"the OCI module has no table store for {other.GetType().Name}"),
         });
         services.AddSingleton<OciManifestService>();

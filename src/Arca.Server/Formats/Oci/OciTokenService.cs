@@ -20,6 +20,8 @@ namespace Arca.Server.Formats.Oci;
 public sealed class OciTokenService(ServerOptions options, IMetadataStore store) : IBearerTokenReader
 {
     public const string Prefix = "arcaoci.";
+    /// <summary>The signing key file in the data directory (shared through the database by <see cref="SharedKeyFiles"/>).</summary>
+    public const string KeyFileName = "oci-token.key";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
     private readonly Lock _keyLock = new();
     private byte[]? _key;
@@ -97,11 +99,11 @@ public sealed class OciTokenService(ServerOptions options, IMetadataStore store)
         lock (_keyLock)
         {
             if (_key is not null) return _key;
-            var path = Path.Combine(options.DataDirectory, "oci-token.key");
+            var path = Path.Combine(options.DataDirectory, KeyFileName);
             if (!File.Exists(path))
             {
                 var tmp = path + "." + Guid.NewGuid().ToString("N");
-                File.WriteAllBytes(tmp, RandomNumberGenerator.GetBytes(32));
+                File.WriteAllBytes(tmp, NewKeyFileContent());
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 try { File.Move(tmp, path, overwrite: false); }
                 catch (IOException) { File.Delete(tmp); } // another instance won the race; use its key
@@ -111,6 +113,9 @@ public sealed class OciTokenService(ServerOptions options, IMetadataStore store)
             return _key = key;
         }
     }
+
+    /// <summary>Content of a new key file: 32 random bytes.</summary>
+    public static byte[] NewKeyFileContent() => RandomNumberGenerator.GetBytes(32);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

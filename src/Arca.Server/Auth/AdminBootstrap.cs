@@ -14,16 +14,23 @@ public static class AdminBootstrap
         {
             var hash = TokenSecrets.Hash(configuredToken);
             if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
-            var name = await store.AnyAdminTokenAsync(ct) ? $"admin-env-{DateTime.UtcNow:yyyyMMddHHmmss}" : "admin";
-            try { await store.CreateTokenAsync(new ApiToken { Name = name, Hash = hash, Scope = TokenScope.Admin }, ct); }
-            catch (ArcaException e) when (e.Status == 409)
+            // Instances sharing a database may start together: when another one took the name meanwhile, take a
+            // distinct name once more; when it stored this very token, there is nothing left to do.
+            for (var attempt = 0; ; attempt++)
             {
-                // Another instance on the same database stored this very token while we were starting.
-                if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
-                throw;
+                var name = attempt == 0 && !await store.AnyAdminTokenAsync(ct) ? "admin"
+                    : $"admin-env-{DateTime.UtcNow:yyyyMMddHHmmss}{(attempt == 0 ? "" : "-" + hash[..6])}";
+                try
+                {
+                    await store.CreateTokenAsync(new ApiToken { Name = name, Hash = hash, Scope = TokenScope.Admin }, ct);
+                    logger.LogInformation("Admin token {Name} taken from ARCA_ADMIN_TOKEN", name);
+                    return;
+                }
+                catch (ArcaException e) when (e.Status == 409 && attempt == 0)
+                {
+                    if (await store.FindTokenByHashAsync(hash, ct) is not null) return;
+                }
             }
-            logger.LogInformation("Admin token {Name} taken from ARCA_ADMIN_TOKEN", name);
-            return;
         }
         if (await store.AnyAdminTokenAsync(ct)) return;
 

@@ -20,6 +20,23 @@ public sealed class PostgresEndpointStoreTests : EndpointStoreContract
     protected override Task CleanupAsync() => _db.DisposeAsync().AsTask();
 }
 
+/// <summary>The replication store contract against PostgreSQL.</summary>
+public sealed class PostgresReplicationStoreTests : ReplicationStoreContract
+{
+    private readonly PostgresDatabase _db = new("replication");
+    protected override Task<IMetadataStore> CreateStoreAsync() => _db.CreateStoreAsync();
+    protected override Task CleanupAsync() => _db.DisposeAsync().AsTask();
+}
+
+/// <summary>The OCI table store contract against PostgreSQL.</summary>
+public sealed class PostgresOciStoreTests : OciStoreContract
+{
+    private readonly PostgresDatabase _db = new("oci");
+    protected override Task<IMetadataStore> CreateStoreAsync() => _db.CreateStoreAsync();
+    protected override IOciMetadataStore CreateOciStore(IMetadataStore store) => new PostgresOciStore((PostgresMetadataStore)store);
+    protected override Task CleanupAsync() => _db.DisposeAsync().AsTask();
+}
+
 /// <summary>One throwaway database of the shared cluster and the store on it.</summary>
 public sealed class PostgresDatabase(string prefix) : IAsyncDisposable
 {

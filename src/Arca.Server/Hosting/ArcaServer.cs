@@ -79,7 +79,9 @@ public static class ArcaServer
             // One line for the operator (`arca serve` prints the message), not a driver stack trace.
             throw new InvalidOperationException($"cannot use the PostgreSQL database {PostgresConnection.Describe(options.Database!)}: {OneLine(e)}");
         }
-        await app.Services.GetRequiredService<IBlobStore>().CleanupTemporaryAsync(TimeSpan.Zero);
+        // Leftovers of a crash are removed at start-up; but instances sharing a database share the blob store too, and
+        // its temporary files may be other instances' uploads in flight: then only what is abandoned goes.
+        await app.Services.GetRequiredService<IBlobStore>().CleanupTemporaryAsync(store is ISharedKeyStore ? options.UploadSessionMaxAge : TimeSpan.Zero);
         await AdminBootstrap.RunAsync(store, dataDir, options.AdminToken, app.Logger);
 
         app.UseMiddleware<RequestLoggingMiddleware>();

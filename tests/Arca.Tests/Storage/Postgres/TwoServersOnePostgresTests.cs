@@ -128,6 +128,36 @@ public sealed class TwoServersOnePostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chunked_upload_started_on_one_server_survives_a_third_starting_and_finishes_on_the_other()
+    {
+        var chunks = new[] { RandomNumberGenerator.GetBytes(70_000), RandomNumberGenerator.GetBytes(30_000) };
+        var whole = chunks[0].Concat(chunks[1]).ToArray();
+        var digest = Sha256(whole);
+
+        var start = await _a.Admin.PostAsync("v2/images/chunked/blobs/uploads/", null);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var patch = new HttpRequestMessage(HttpMethod.Patch, start.Headers.Location) { Content = new ByteArrayContent(chunks[0]) };
+        patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"0-{chunks[0].Length - 1}");
+        var patched = await _a.Admin.SendAsync(patch);
+        Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);
+
+        // Another instance (re)starting on the same database and blob store must leave the upload alone.
+        await using (var c = await StartAsync()) Assert.True((await c.Anonymous.GetAsync("healthz")).IsSuccessStatusCode);
+
+        var location = patched.Headers.Location!;
+        var rest = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(chunks[1]) };
+        rest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        rest.Content.Headers.TryAddWithoutValidation("Content-Range", $"{chunks[0].Length}-{whole.Length - 1}");
+        var second = await _b.Admin.SendAsync(rest);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        var separator = second.Headers.Location!.OriginalString.Contains('?') ? '&' : '?';
+        var put = await _b.Admin.PutAsync($"{second.Headers.Location!.OriginalString}{separator}digest={digest}", null);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(whole, await _a.Admin.GetByteArrayAsync($"v2/images/chunked/blobs/{digest}"));
+    }
+
+    [Fact]
     public async Task A_registry_token_issued_by_one_server_is_accepted_by_the_other()
     {
         var image = Image("linux", "arm64", "token test");

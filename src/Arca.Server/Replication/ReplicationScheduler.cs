@@ -1,4 +1,5 @@
 using Arca.Core.Replication;
+using Arca.Core.Storage;
 
 namespace Arca.Server.Replication;
 
@@ -6,11 +7,15 @@ namespace Arca.Server.Replication;
 /// The background service of replication inside <c>arca serve</c>: at start-up it marks executions that a crash left
 /// "running" as failed; then, once a second, it starts the cron rules that are due. A scheduled run is skipped (and
 /// logged) while the previous execution of the same rule is still running. On shutdown running executions are stopped.
+/// With several instances on one database (<see cref="IClusterLockStore"/>), only the instance holding the
+/// scheduler lock fires cron rules; another one takes over when it stops or loses its database connection.
 /// </summary>
 public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRunner runner, ILogger<ReplicationScheduler> logger) : BackgroundService
 {
     public static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    private const string SchedulerLock = "replication-scheduler";
     private readonly Dictionary<string, (string Cron, DateTimeOffset Due)> _due = new();
+    private IClusterLease? _lease;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -23,6 +28,23 @@ public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRun
     {
         await base.StopAsync(cancellationToken);
         await runner.StopAllAsync().WaitAsync(cancellationToken);
+        if (_lease is not null) await _lease.DisposeAsync();
+    }
+
+    /// <summary>Whether this instance fires the cron rules now (always, when the store is not shared).</summary>
+    private async Task<bool> LeadsAsync(CancellationToken ct)
+    {
+        if (store is not IClusterLockStore locks) return true;
+        if (_lease is not null)
+        {
+            if (await _lease.IsHeldAsync(ct)) return true;
+            await _lease.DisposeAsync();
+            _lease = null;
+            logger.LogWarning("lost the replication scheduler lock; another instance fires scheduled rules");
+        }
+        _lease = await locks.TryLockAsync(SchedulerLock, ct);
+        if (_lease is not null) logger.LogInformation("this instance fires scheduled replication rules");
+        return _lease is not null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,6 +68,11 @@ public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRun
 
     private async Task RunDueRulesAsync(DateTimeOffset now, CancellationToken ct)
     {
+        if (!await LeadsAsync(ct))
+        {
+            _due.Clear(); // on taking over, schedules start afresh from the next occurrence (no burst of missed runs)
+            return;
+        }
         var rules = (await store.ListRulesAsync(ct)).Where(r => r.Enabled && r.Cron is not null).ToList();
         foreach (var gone in _due.Keys.Except(rules.Select(r => r.Name)).ToList()) _due.Remove(gone);
         foreach (var rule in rules)

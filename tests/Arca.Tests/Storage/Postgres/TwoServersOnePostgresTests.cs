@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -155,6 +156,52 @@ public sealed class TwoServersOnePostgresTests : IAsyncLifetime
         var put = await _b.Admin.PutAsync($"{second.Headers.Location!.OriginalString}{separator}digest={digest}", null);
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal(whole, await _a.Admin.GetByteArrayAsync($"v2/images/chunked/blobs/{digest}"));
+    }
+
+    [Fact]
+    public async Task Only_one_server_fires_a_cron_rule_and_the_other_takes_over_when_it_stops()
+    {
+        // A remote that accepts connections and never answers keeps each execution running.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () => { try { while (true) held.Add(await silent.AcceptTcpClientAsync()); } catch (Exception) { } });
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        (await _a.Admin.PostAsJsonAsync("api/v1/endpoints?ping=false", new { name = "silent", provider = "docker-registry", url = $"http://127.0.0.1:{port}" })).EnsureSuccessStatusCode();
+        (await _a.Admin.PostAsJsonAsync("api/v1/replication/rules", new
+        {
+            name = "every-second", endpoint = "silent", direction = "pull", sourceFilter = "library/*", destinationRegistry = "images",
+            cron = "* * * * * *",
+        })).EnsureSuccessStatusCode();
+
+        async Task<List<JsonNode>> Executions(TestServer via) =>
+            JsonNode.Parse(await via.Admin.GetStringAsync("api/v1/replication/executions?rule=every-second"))!["items"]!.AsArray().Select(e => e!).ToList();
+        async Task<List<JsonNode>> WaitForExecutions(TestServer via, int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while ((await Executions(via)).Count < count && DateTime.UtcNow < deadline) await Task.Delay(100);
+            return await Executions(via);
+        }
+
+        await WaitForExecutions(_b, 1);
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // several due times pass: each server would start its own run
+        var first = Assert.Single(await Executions(_b));
+        Assert.Equal("running", first["status"]!.GetValue<string>());
+
+        // The run lives on the server that fired it: that one can stop it.
+        var id = first["id"]!.GetValue<long>();
+        var leader = (await _a.Admin.PostAsync($"api/v1/replication/executions/{id}/stop", null)).StatusCode == HttpStatusCode.Accepted ? _a : _b;
+        var follower = leader == _a ? _b : _a;
+        if (leader == _b) Assert.Equal(HttpStatusCode.Accepted, (await _b.Admin.PostAsync($"api/v1/replication/executions/{id}/stop", null)).StatusCode);
+
+        await leader.DisposeAsync();
+        if (leader == _a) _a = null!; else _b = null!;
+        var afterTakeOver = await WaitForExecutions(follower, 2);
+        Assert.Equal(2, afterTakeOver.Count);
+        Assert.Equal("running", afterTakeOver[0]["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Accepted, (await follower.Admin.PostAsync($"api/v1/replication/executions/{afterTakeOver[0]["id"]!.GetValue<long>()}/stop", null)).StatusCode);
+        (await follower.Admin.PatchAsJsonAsync("api/v1/replication/rules/every-second", new { enabled = false })).EnsureSuccessStatusCode();
+        foreach (var c in held) c.Dispose();
     }
 
     [Fact]

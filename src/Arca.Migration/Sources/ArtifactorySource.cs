@@ -54,7 +54,7 @@ public sealed class ArtifactorySource : IMigrationSource
         _helm = new HelmHttpSource(endpoint, _http);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "HELM", "NUGET", "HELM_LEGACY"];
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -63,6 +63,7 @@ public sealed class ArtifactorySource : IMigrationSource
         var delegated = mapping.ArtifactType switch
         {
             "DOCKER" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"api/docker/{Uri.EscapeDataString(repo)}"), mapping, "", filter, ct),
+            "HELM" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"api/docker/{Uri.EscapeDataString(repo)}"), mapping, "", filter, ct), // OCI charts in a docker repository
             // The feed and index readers take sourceRegistry as a path below the endpoint.
             "NUGET" => _nuget.ListAsync(mapping with { SourceRegistry = $"api/nuget/v3/{repo}" }, filter, ct),
             "HELM_LEGACY" => _helm.ListAsync(mapping with { SourceRegistry = $"api/helm/{repo}" }, filter, ct),

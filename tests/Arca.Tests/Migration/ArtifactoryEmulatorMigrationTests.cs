@@ -560,4 +560,31 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         Assert.Contains("401", failure.GetProperty("error").GetString());
         Assert.Null(await Sha256OfAsync("pkg/files/generic/tools/1.0/tool.bin"));
     }
+    [Fact]
+    public async Task Migrates_oci_helm_charts_from_a_docker_repository_as_HELM_without_its_images()
+    {
+        await using var registry = await DockerRegistryServer.StartAsync();
+        _jfrog.AddDockerRepository("docker-charts", registry.BaseUrl);
+        using var push = BasicClient(registry.BaseUrl, null, null);
+        var (image, imageBlobs) = RandomImage("jfrog-helm-image", 4096);
+        await PushAsync(push, "charts/app", image, imageBlobs, "1.0");
+        var (chartConfig, chartLayer, chart) = Arca.Tests.Http.Oci.OciTestContent.HelmChartArtifact("apichart", "1.5.0", "3.1");
+        await PushAsync(push, "apichart", chart, [chartConfig, chartLayer], "1.5.0");
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: HELM
+                sourceRegistry: docker-charts
+                destinationRegistry: jfrog-helm
+            """);
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        run.AssertOk("helm migration from the Artifactory emulator");
+        Assert.Equal(1, Mapping(run, 0).GetProperty("succeeded").GetInt32());
+        using var arca = _arca.CreateClient(_arca.AdminToken);
+        Assert.Equal(chart.Digest, await ManifestDigestAsync(arca, "jfrog-helm/apichart", "1.5.0"));
+        Assert.Equal(chartConfig.Bytes, await arca.GetByteArrayAsync($"v2/jfrog-helm/apichart/blobs/{chartConfig.Digest}"));
+        Assert.Null(await ManifestDigestAsync(arca, "jfrog-helm/charts/app", "1.0"));
+        var index = await arca.GetStringAsync("pkg/jfrog-helm/helm/index.yaml");
+        Assert.Contains("apichart:", index);
+        Assert.Contains(chartLayer.Digest["sha256:".Length..], index);
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/docker/docker-charts/v2/apichart/manifests/1.5.0");
+    }
 }

@@ -28,6 +28,9 @@ public sealed record EndpointConfig
     public string? Username { get; init; }
     public string? Password { get; init; }
     public bool Insecure { get; init; }
+    /// <summary>Extension (DOCKER_REGISTRY source): authenticate with AWS ECR in this region whatever the host; ECR
+    /// host names get ECR authentication without it (region from the name).</summary>
+    public string? AwsRegion { get; init; }
 }
 
 public sealed record MappingConfig

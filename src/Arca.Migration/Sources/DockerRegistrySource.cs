@@ -13,6 +13,12 @@ namespace Arca.Migration.Sources;
 /// apply to the name after that prefix. Referrers fallback tags (<c>sha256-…</c>) are not items: they travel as referrers.
 /// Every tag's manifest is read while listing (bounded parallelism), which gives digests, real sizes and the kind:
 /// a HELM mapping takes the OCI Helm charts, a DOCKER mapping everything else.
+/// <para>Auth: AWS ECR hosts (<c>ACCOUNT.dkr.ecr.REGION.amazonaws.com</c>), or any host with <c>source.awsRegion</c>,
+/// take the AWS access key id / secret access key as username / password (else AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and get registry credentials from ECR's GetAuthorizationToken
+/// (<see cref="OciClientPool"/>). Azure ACR (admin user, service principal or token), Google Artifact Registry / GCR
+/// (<c>_json_key</c> / <c>oauth2accesstoken</c>), Quay (robot account) and GitLab (deploy token or PAT) need nothing
+/// special: their username/password go as Basic and through the standard registry token flow.</para>
 /// </summary>
 public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSource
 {

@@ -14,7 +14,8 @@ public sealed record OciImageItem : MigrationItem
     /// <summary>Repository inside the destination registry (the part after &lt;destinationRegistry&gt;/).</summary>
     public required string DestinationRepository { get; init; }
     public required string Tag { get; init; }
-    /// <summary>The source manifest digest when the listing tells it (Harbor, Arca); else resolved when needed.</summary>
+    /// <summary>The source manifest digest from the listing (registry APIs resolve each tag; Harbor and Arca list it);
+    /// when absent it is resolved at copy time. The writer copies exactly this manifest.</summary>
     public string? Digest { get; init; }
 
     public static OciImageItem Create(MappingConfig mapping, OciRegistryClient source, string sourceRepository, string destinationRepository,

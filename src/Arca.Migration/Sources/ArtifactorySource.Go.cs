@@ -15,7 +15,7 @@ public sealed partial class ArtifactorySource
         await foreach (var file in ListFilesAsync(repo, ct))
         {
             if (GoVersionOf(file.Path) is not { } stored) continue;
-            var (module, version) = (GoCaseEncoding.Decode(stored.Module), GoCaseEncoding.Decode(stored.Version));
+            var (module, version) = (Unescaped(stored.Module), Unescaped(stored.Version));
             if (!filter.Selects(module ?? stored.Module)) continue;
             // The zip, .mod and .info are read where the listing found them: the stored files are what AQL checksummed.
             var folder = DownloadUrl(repo, file.Path[..(file.Path.LastIndexOf('/') + 1)]).AbsoluteUri;
@@ -33,6 +33,10 @@ public sealed partial class ArtifactorySource
             };
         }
     }
+
+    /// <summary>A stored module path or version as written in go.mod: '!' case-encoded ones are decoded (a real module
+    /// path or version has no '!'), others are as written; null for an invalid encoding.</summary>
+    private static string? Unescaped(string stored) => stored.Contains('!') ? GoCaseEncoding.Decode(stored) : stored;
 
     /// <summary>The module and version (as stored: plain, or case-encoded with '!') of a stored
     /// <c>&lt;module&gt;/@v/&lt;version&gt;.zip</c>; null for any other file.</summary>

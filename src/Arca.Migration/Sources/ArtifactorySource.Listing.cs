@@ -27,7 +27,7 @@ public sealed partial class ArtifactorySource
             var (refusal, document) = await AqlPageAsync(repo, offset, ct);
             if (refusal is not null)
             {
-                if (offset > 0) throw new HttpStatusException(HttpStatusCode.BadGateway, $"AQL refused page {offset / AqlPageSize + 1} after answering the first: {refusal}");
+                if (offset > 0) throw new InvalidOperationException($"AQL refused page {offset / AqlPageSize + 1} after answering the first: {refusal}");
                 await foreach (var file in StorageListAsync(repo, refusal, ct)) yield return file;
                 yield break;
             }

@@ -77,6 +77,17 @@ public sealed partial class ArtifactoryEmulatorMigrationTests
         Assert.Equal(2, seen.Count);
     }
 
+    [Theory]
+    [InlineData("libs-release-local")]
+    [InlineData("odd \"key\" with \\ and ü+")]
+    public void A_repository_key_is_written_as_a_json_string_the_aql_parser_reads_back(string key)
+    {
+        var query = ArtifactoryAql.Parse($"items.find({{\"repo\":{ArtifactorySource.AqlString(key)},\"type\":\"file\"}}).offset(0).limit(5)");
+        Assert.Equal(key, query.Repo);
+        Assert.Equal((0, 5), (query.Offset, query.Limit));
+        Assert.Throws<ArgumentException>(() => ArtifactorySource.AqlString("bad\nkey"));
+    }
+
     [Fact]
     public async Task Files_listed_by_aql_with_names_needing_escaping_migrate_and_a_rerun_downloads_nothing()
     {

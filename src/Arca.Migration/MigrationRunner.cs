@@ -40,7 +40,8 @@ public static class MigrationRunner
         Action<int, MigrationItem>? onListed = null)
     {
         using var source = CreateSource(config.Source);
-        using var destination = new ArcaDestination(config.Destination);
+        using var memo = options.DryRun || options.StatePath is null ? null : SourceChecksumMemo.OpenBeside(options.StatePath);
+        using var destination = new ArcaDestination(config.Destination, memo);
         var problems = MigrationEngine.Validate(config, source, destination.WriterFor).ToList();
         if (problems.Count == 0)
             problems.AddRange(await destination.PrepareRegistriesAsync(config, config.CreateRegistries, options.DryRun, ct));

@@ -9,7 +9,8 @@ namespace Arca.Migration.Destinations;
 
 /// <summary>An Arca server as the destination: registries through its management API, content through its
 /// format endpoints (the same ones the real clients use).</summary>
-public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposable
+/// <param name="checksumMemo">sha256 sums of source files without published checksums, kept across runs (null: none).</param>
+public sealed partial class ArcaDestination(EndpointConfig endpoint, SourceChecksumMemo? checksumMemo = null) : IDisposable
 {
     private readonly HttpClient _http = MigrationHttp.CreateClient(endpoint);
 
@@ -27,9 +28,9 @@ public sealed partial class ArcaDestination(EndpointConfig endpoint) : IDisposab
     {
         "GENERIC" => new GenericWriter(_http),
         "DOCKER" or "HELM" => OciWriter,
-        "MAVEN" => new MavenWriter(_http),
-        "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint),
-        "NUGET" => new NuGetWriter(_http, endpoint.Password),
+        "MAVEN" => new MavenWriter(_http, checksumMemo),
+        "HELM_LEGACY" => HelmLegacyWriter.For(_http, endpoint, checksumMemo),
+        "NUGET" => new NuGetWriter(_http, endpoint.Password, checksumMemo),
         "NPM" => new NpmWriter(_http),
         "PYTHON" => new PythonWriter(_http),
         "GO" => new GoWriter(_http),

@@ -23,14 +23,14 @@ public sealed record HelmChartItem : MigrationItem
 /// annotations, tag = version with '+' as '_'), so one upload gives both. The writer then checks the OCI view with the
 /// OCI client: manifest media types, the layer digest and the config's name/version.
 /// </summary>
-internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig endpoint) : IItemWriter
+internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig endpoint, SourceChecksumMemo? memo) : IItemWriter
 {
     public const string HelmConfigMediaType = "application/vnd.cncf.helm.config.v1+json";
     public const string HelmChartMediaType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
     // WriterFor is asked per item; one writer (and one OCI client with its token cache) per destination client.
     private static readonly ConditionalWeakTable<HttpClient, HelmLegacyWriter> Writers = new();
-    public static HelmLegacyWriter For(HttpClient http, EndpointConfig endpoint) => Writers.GetValue(http, h => new HelmLegacyWriter(h, endpoint));
+    public static HelmLegacyWriter For(HttpClient http, EndpointConfig endpoint, SourceChecksumMemo? memo) => Writers.GetValue(http, h => new HelmLegacyWriter(h, endpoint, memo));
 
     private readonly Lazy<OciRegistryClient> _oci = new(() =>
     {
@@ -49,16 +49,18 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
     {
         var chart = (HelmChartItem)item;
         var reg = Uri.EscapeDataString(mapping.DestinationRegistry);
-        var sha256 = chart.Sha256 ?? await ContentHash.Sha256Async(chart.Open, ct);
-
         var existing = await DigestAtAsync(reg, chart, ct);
-        if (ContentHash.Same(existing, sha256)) return (ItemStatus.Skipped, 0);
+        // Without a digest in the index, the chart's sha256 is only needed to compare with one the destination has
+        // (memo or download); a new chart is hashed while it uploads.
+        var sha256 = chart.Sha256 ?? (existing is null ? null : await ContentHash.SourceSha256Async(chart, chart.Open, memo, ct));
+        if (existing is not null && ContentHash.Same(existing, sha256)) return (ItemStatus.Skipped, 0);
         if (existing is not null && !overwrite)
             throw new HttpStatusException(HttpStatusCode.Conflict, $"{chart.Display} exists at the destination with a different digest (use overwrite)");
 
         long moved;
+        var fingerprint = sha256 is null ? await ContentHash.FingerprintBeforeReadAsync(chart, memo, ct) : null;
         // The index's digest (or the one hashed above) is checked while streaming; a mismatch aborts the (chunked) upload before it completes.
-        await using (var content = new CountingStream(await chart.Open(ct), sha256))
+        await using (var content = new CountingStream(await chart.Open(ct), sha256, hash: true))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"pkg/{reg}/helm/api/charts" + (overwrite ? "?force=true" : ""))
             { Content = new StreamContent(content, 128 * 1024) };
@@ -74,7 +76,9 @@ internal sealed partial class HelmLegacyWriter(HttpClient http, EndpointConfig e
                 throw new InvalidDataException($"{chart.Display}: the source chart has sha256 {actual}, expected {sha256}{(chart.Sha256 is null ? "" : " (from its index)")}; nothing was stored");
             }
             moved = content.BytesRead;
+            sha256 ??= content.Sha256 ?? throw new InvalidOperationException($"{chart.Display}: the upload ended before the whole chart was read");
         }
+        ContentHash.Remember(chart, fingerprint, memo, sha256);
 
         var stored = await DigestAtAsync(reg, chart, ct);
         if (!ContentHash.Same(stored, sha256))

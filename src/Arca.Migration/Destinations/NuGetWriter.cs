@@ -17,8 +17,10 @@ public sealed record NuGetPackageItem : MigrationItem
 
 /// <summary>Pushes a .nupkg as `dotnet nuget push` does (multipart PUT to <c>/pkg/&lt;reg&gt;/nuget/</c>, X-NuGet-ApiKey),
 /// skips versions whose flat-container .nupkg has the same sha256, verifies the sha256 after the push, and unlists the
-/// version when the source has it unlisted.</summary>
-internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
+/// version when the source has it unlisted. Feeds publish no package hash, so the source's is computed while pushing,
+/// or, for a version the destination already has, taken from the checksum memo when the source's validators say the
+/// file is unchanged since an earlier run hashed it.</summary>
+internal sealed class NuGetWriter(HttpClient http, string? apiKey, SourceChecksumMemo? memo) : IItemWriter
 {
     public async Task<(ItemStatus, long)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {
@@ -28,18 +30,23 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         var version = p.Version.ToLowerInvariant();
         var nupkgUrl = $"pkg/{reg}/nuget/v3-flatcontainer/{Uri.EscapeDataString(id)}/{Uri.EscapeDataString(version)}/{Uri.EscapeDataString($"{id}.{version}.nupkg")}";
 
-        var sha256 = p.Sha256 ?? await ContentHash.Sha256Async(p.Open, ct);
         var existing = await Sha256AtAsync(nupkgUrl, ct);
         var status = ItemStatus.Skipped;
         long bytes = 0;
-        if (!ContentHash.Same(existing, sha256))
+        // Feeds publish no package hash: it is only needed to compare with a package the destination already has;
+        // a new package is hashed while it streams to the destination (one download, not two).
+        var sha256 = p.Sha256 ?? (existing is null ? null : await ContentHash.SourceSha256Async(p, p.Open, memo, ct));
+        if (existing is null || !ContentHash.Same(existing, sha256))
         {
             if (existing is not null && !overwrite)
                 throw new HttpStatusException(HttpStatusCode.Conflict, $"{p.Display} exists at the destination with different content (use overwrite)");
-            var moved = await PushAsync(reg, p, ct);
+            var fingerprint = sha256 is null ? await ContentHash.FingerprintBeforeReadAsync(p, memo, ct) : null;
+            var (moved, streamed) = await PushAsync(reg, p, ct);
+            sha256 ??= streamed;
             var stored = await Sha256AtAsync(nupkgUrl, ct);
             if (!ContentHash.Same(stored, sha256))
                 throw new InvalidOperationException($"{p.Display}: destination sha256 {stored ?? "(missing)"} differs from source {sha256}");
+            ContentHash.Remember(p, fingerprint, memo, sha256!);
             (status, bytes) = (ItemStatus.Succeeded, moved);
         }
 
@@ -54,9 +61,10 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         return (status, bytes);
     }
 
-    private async Task<long> PushAsync(string reg, NuGetPackageItem p, CancellationToken ct)
+    /// <summary>Pushes the package; returns the bytes sent and their sha256.</summary>
+    private async Task<(long Bytes, string? Sha256)> PushAsync(string reg, NuGetPackageItem p, CancellationToken ct)
     {
-        await using var content = new CountingStream(await p.Open(ct));
+        await using var content = new CountingStream(await p.Open(ct), hash: true);
         var file = new StreamContent(content, 128 * 1024);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         if (p.Size is { } size) file.Headers.ContentLength = size;
@@ -65,7 +73,7 @@ internal sealed class NuGetWriter(HttpClient http, string? apiKey) : IItemWriter
         if (apiKey is not null) request.Headers.Add("X-NuGet-ApiKey", apiKey);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await MigrationHttp.EnsureSuccessAsync(response, $"push {p.Display}", ct);
-        return content.BytesRead;
+        return (content.BytesRead, content.Sha256);
     }
 
     private async Task<string?> Sha256AtAsync(string url, CancellationToken ct)

@@ -79,7 +79,7 @@ public sealed class MigrationEngine(
                 }
                 if (dryRun)
                 {
-                    Complete(mappingIndex, new ItemResult(item, ItemStatus.DryRun, 0));
+                    Complete(mappingIndex, new ItemResult(await WithSizeAsync(item, ct), ItemStatus.DryRun, 0));
                     continue;
                 }
                 var result = await MoveWithRetriesAsync(item, mapping, overwrite, ct);
@@ -89,6 +89,15 @@ public sealed class MigrationEngine(
 
         try { await Task.WhenAll(workers.Append(producer)); }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { /* Ctrl-C: finished items are in the state file */ }
+    }
+
+    /// <summary>A dry run shows sizes: ask the source (HEAD) when the listing did not say. A failing HEAD leaves it unknown.</summary>
+    private static async Task<MigrationItem> WithSizeAsync(MigrationItem item, CancellationToken ct)
+    {
+        if (item.Size is not null || item.Fingerprint is null) return item;
+        try { return (await item.Fingerprint(ct))?.Length is { } length ? item with { Size = length } : item; }
+        catch (Exception e) when (e is HttpRequestException or IOException or TransientException or InvalidOperationException
+                                  || (e is OperationCanceledException && !ct.IsCancellationRequested)) { return item; }
     }
 
     private void Complete(int mapping, ItemResult result, bool record = true)

@@ -16,6 +16,10 @@ public abstract record MigrationItem
     /// <summary>Set when the source listed something it cannot migrate (e.g. a path that maps to no package): the item
     /// fails with this message instead of reaching a writer, and the rest of the listing continues.</summary>
     public string? ListingError { get; init; }
+    /// <summary>Asks the source (HEAD) for the file's length and validators: the size a dry run shows when the listing
+    /// has none, and, for content without a published checksum, what lets a sha256 hashed in an earlier run be reused
+    /// (<see cref="SourceChecksumMemo"/>) instead of downloading the file again.</summary>
+    public Func<CancellationToken, Task<SourceFingerprint?>>? Fingerprint { get; init; }
 }
 
 public enum ItemStatus { Succeeded, Skipped, Failed, DryRun }

@@ -30,6 +30,20 @@ public sealed class StateFile : IDisposable
             }
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         _writer = new StreamWriter(new FileStream(path, resume ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read));
+        if (resume) EndCutLine(path, _writer);
+    }
+
+    /// <summary>A crash can leave the last line cut: start appending on a fresh line, so the next entry is not glued to it.</summary>
+    internal static void EndCutLine(string path, StreamWriter writer)
+    {
+        using (var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            if (read.Length == 0) return;
+            read.Seek(-1, SeekOrigin.End);
+            if (read.ReadByte() == '\n') return;
+        }
+        writer.WriteLine();
+        writer.Flush();
     }
 
     public static StateFile Open(string path, bool resume) => new(path, resume);

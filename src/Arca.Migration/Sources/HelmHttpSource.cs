@@ -47,6 +47,7 @@ public sealed class HelmHttpSource(EndpointConfig endpoint, HttpClient? sharedHt
                     Key = $"{mapping.Index}|HELM_LEGACY|{name}|{version}", Package = name, Version = version, Display = $"{name}-{version}",
                     Sha256 = digest is { Length: 64 } && digest.All(Uri.IsHexDigit) ? digest.ToLowerInvariant() : null,
                     Open = token => NativeSources.OpenAsync(_http, chartUri, token),
+                    Fingerprint = token => NativeSources.FingerprintAsync(_http, chartUri, token), // used only when the index has no digest
                 };
             }
         }

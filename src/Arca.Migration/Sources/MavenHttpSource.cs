@@ -73,6 +73,7 @@ public sealed class MavenHttpSource(EndpointConfig endpoint) : IMigrationSource
                         Key = $"{mapping.Index}|MAVEN|{path}", Package = $"{groupId}:{artifactId}", Version = version, Path = path, Display = path, Size = size,
                         SourceChecksum = (algorithm, token) => NativeSources.ReadChecksumAsync(_http, new Uri(fileUri + "." + algorithm), token),
                         Open = token => NativeSources.OpenAsync(_http, fileUri, token),
+                        Fingerprint = token => NativeSources.FingerprintAsync(_http, fileUri, token), // used only without sidecars
                     };
                 }
             }
@@ -123,6 +124,7 @@ public sealed class MavenHttpSource(EndpointConfig endpoint) : IMigrationSource
                             ? NativeSources.ReadChecksumAsync(_http, new Uri(directory, NativeSources.EscapePath($"{file}.{algorithm}")), token)
                             : Task.FromResult<string?>(null),
                         Open = token => NativeSources.OpenAsync(_http, fileUri, token),
+                        Fingerprint = token => NativeSources.FingerprintAsync(_http, fileUri, token), // used only without sidecars
                     };
                 }
             }

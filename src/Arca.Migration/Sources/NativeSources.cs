@@ -19,6 +19,15 @@ internal static class NativeSources
         return await response.Content.ReadAsStreamAsync(ct);
     }
 
+    /// <summary>The file's length and validators from a HEAD; null when the server does not answer HEAD.</summary>
+    public static async Task<SourceFingerprint?> FingerprintAsync(HttpClient http, Uri url, CancellationToken ct)
+    {
+        using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), ct);
+        if (!response.IsSuccessStatusCode) return null; // 405/501 or an error: the file is simply read and hashed
+        return new SourceFingerprint(response.Headers.ETag?.ToString(),
+            response.Content.Headers.LastModified?.ToString("R"), response.Content.Headers.ContentLength);
+    }
+
     public static async Task<string> ReadBoundedStringAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.Content.Headers.ContentLength > MaxDocumentBytes) throw new InvalidDataException($"{response.RequestMessage?.RequestUri} is larger than {MaxDocumentBytes} bytes");

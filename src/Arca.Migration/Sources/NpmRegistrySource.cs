@@ -110,6 +110,7 @@ internal static class NpmPackuments
                 Manifest = manifest, Integrity = Str(manifest["dist"]?["integrity"]), Shasum = Str(manifest["dist"]?["shasum"]),
                 Tags = tags.Where(t => t.Version == version).Select(t => t.Tag).ToList(),
                 OpenTarball = token => download.OpenAsync(tarballUri, token),
+                Fingerprint = token => download.FingerprintAsync(tarballUri, token), // the tarball's size for --dry-run
             };
         }
     }

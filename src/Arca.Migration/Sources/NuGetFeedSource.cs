@@ -60,6 +60,7 @@ public sealed class NuGetFeedSource(EndpointConfig endpoint, HttpClient? sharedH
                     Key = $"{mapping.Index}|NUGET|{lowerId}|{version}", Package = id, Version = version, Display = $"{id} {version}",
                     IsListed = token => leaf is null ? Task.FromResult<bool?>(null) : ListedAsync(leaf, token),
                     Open = token => NativeSources.OpenAsync(_http, nupkg, token),
+                    Fingerprint = token => NativeSources.FingerprintAsync(_http, nupkg, token), // feeds publish no package hash
                 };
             }
         }

@@ -106,6 +106,7 @@ internal static partial class SimpleIndex
                 Display = $"{normalized}/{version}/{file.FileName}", Size = file.Size, Project = project, FileName = file.FileName,
                 Sha256 = file.Sha256, RequiresPython = file.RequiresPython, Yanked = file.Yanked, YankedReason = file.YankedReason,
                 Open = token => download.OpenAsync(file.Url, token),
+                Fingerprint = file.Size is null ? token => download.FingerprintAsync(file.Url, token) : null, // PEP 503 pages give no size
             };
         }
     }

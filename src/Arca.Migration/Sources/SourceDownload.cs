@@ -31,6 +31,9 @@ internal sealed class SourceDownload(HttpClient authenticated, EndpointConfig en
         }
     }
 
+    /// <summary>HEAD of <paramref name="url"/> with the right client: size for dry runs, validators for the checksum memo.</summary>
+    public Task<SourceFingerprint?> FingerprintAsync(Uri url, CancellationToken ct) => NativeSources.FingerprintAsync(ClientFor(url), url, ct);
+
     public void Dispose()
     {
         if (_anonymous.IsValueCreated) _anonymous.Value.Dispose();

@@ -9,6 +9,7 @@ using Arca.Server.Formats;
 using Arca.Server.Replication;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
+using Arca.Storage.S3;
 using Arca.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -68,7 +69,14 @@ public static class ArcaServer
 
         var store = app.Services.GetRequiredService<IMetadataStore>();
         await store.MigrateAsync();
-        await app.Services.GetRequiredService<IBlobStore>().CleanupTemporaryAsync(TimeSpan.Zero);
+        var blobs = app.Services.GetRequiredService<IBlobStore>();
+        if (blobs is S3BlobStore s3) await s3.CheckAccessAsync(); // a wrong bucket or credentials: one clear line at start-up
+        try { await blobs.CleanupTemporaryAsync(TimeSpan.Zero); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Leftovers of interrupted writes are never visible; failing to remove them must not keep the server down.
+            app.Logger.LogWarning(e, "removing leftovers of interrupted writes failed");
+        }
         await AdminBootstrap.RunAsync(store, dataDir, options.AdminToken, app.Logger);
 
         app.UseMiddleware<RequestLoggingMiddleware>();
@@ -108,6 +116,11 @@ public static class ArcaServer
             var dir = string.IsNullOrWhiteSpace(o.BlobStore) ? o.DataDirectory : o.BlobStore["file:".Length..].TrimStart('/').Insert(0, "/");
             return new FileSystemBlobStore(dir);
         }
-        throw new InvalidOperationException("--blob-store: only the file-system store is available in this build (S3 support is not implemented yet)");
+        if (o.BlobStore.StartsWith("s3:", StringComparison.OrdinalIgnoreCase))
+        {
+            try { return new S3BlobStore(S3BlobStoreOptions.Parse(o.BlobStore)); }
+            catch (FormatException e) { throw new InvalidOperationException($"--blob-store: {e.Message}", e); }
+        }
+        throw new InvalidOperationException($"--blob-store '{o.BlobStore}': expected file:/path or s3://bucket[/prefix]?endpoint=URL&region=R");
     }
 }

@@ -91,6 +91,7 @@ public sealed class HelmMigrationTests : IAsyncLifetime
         Assert.Contains("would copy  web-1.3.0+build.5", dry.Stdout);
         Assert.Contains("would copy  tool-0.1.0", dry.Stdout);
         Assert.DoesNotContain("skipped-9.0.0", dry.Stdout);
+        Assert.DoesNotContain("size unknown", dry.Stdout); // index.yaml has no sizes: the dry run asks the source (HEAD)
         Assert.Equal(HttpStatusCode.NotFound, (await _arca.Admin.GetAsync("api/v1/registries/charts")).StatusCode);
 
         var first = await MigrateCli.RunAsync(config, _arca.AdminToken, _work);

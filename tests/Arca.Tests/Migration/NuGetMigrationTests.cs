@@ -35,6 +35,12 @@ public sealed class NuGetMigrationTests : IAsyncLifetime
         return result;
     }
 
+    private static int NupkgGets(StaticHttpServer source, string idAndVersion)
+    {
+        var (id, version) = (idAndVersion.Split(' ')[0], idAndVersion.Split(' ')[1]);
+        return source.Requests.Count(r => r.StartsWith("GET ", StringComparison.Ordinal) && r.Contains($"/{id}.{version}.nupkg ", StringComparison.Ordinal));
+    }
+
     private static async Task<bool> ListedAsync(HttpClient c, string registry, string id, string version) =>
         JsonDocument.Parse(await c.GetStringAsync($"pkg/{registry}/nuget/registration/{id}/{version}.json")).RootElement.GetProperty("listed").GetBoolean();
 
@@ -84,6 +90,16 @@ public sealed class NuGetMigrationTests : IAsyncLifetime
                 destinationRegistry: nuget-a
                 includePatterns: ["Acme.*"]
             """);
+        // The feed gives no sizes: a dry run asks the source (HEAD) so it can still say how much would move.
+        var plan = await MigrateCli.RunAsync(config, _a.AdminToken, _work, "--dry-run");
+        plan.AssertOk("dry run");
+        Assert.Equal(3, MigrateCli.Summary(plan).GetProperty("planned").GetInt32());
+        var plannedBytes = packages.Where(p => p.Id != "Other.Pkg").Sum(p => new FileInfo(Path.Combine(feed, "flat", p.Id.ToLowerInvariant(), p.Version,
+            $"{p.Id.ToLowerInvariant()}.{p.Version}.nupkg")).Length);
+        Assert.Equal(plannedBytes, MigrateCli.Summary(plan).GetProperty("plannedBytes").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Admin.GetAsync("api/v1/registries/nuget-a")).StatusCode);
+        Assert.DoesNotContain(source.Requests, r => r.StartsWith("GET ", StringComparison.Ordinal) && r.Contains(".nupkg", StringComparison.Ordinal));
+
         var first = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
         first.AssertOk("static feed → A");
         Assert.Equal(3, MigrateCli.Summary(first).GetProperty("succeeded").GetInt32());
@@ -93,10 +109,30 @@ public sealed class NuGetMigrationTests : IAsyncLifetime
         Assert.True(await ListedAsync(_a.Admin, "nuget-a", "acme.lib", "1.0.0"));
         Assert.Equal(HttpStatusCode.NotFound, (await _a.Admin.GetAsync("pkg/nuget-a/nuget/v3-flatcontainer/other.pkg/index.json")).StatusCode);
 
+        // The feed publishes no package hash: the first run hashes each package while pushing it (one download each).
+        Assert.All(expected.Keys, k => Assert.Equal(1, NupkgGets(source, k)));
+
+        source.Requests.Clear();
         var rerun = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
         rerun.AssertOk("static feed → A again");
         Assert.Equal(3, MigrateCli.Summary(rerun).GetProperty("skipped").GetInt32());
         Assert.Equal(0, MigrateCli.Summary(rerun).GetProperty("bytes").GetInt64());
+        // The rerun compares with the sums remembered from the first run (HEAD: Last-Modified and length unchanged): no
+        // package is downloaded again.
+        Assert.All(expected.Keys, k => Assert.Equal(0, NupkgGets(source, k)));
+        Assert.Contains(source.Requests, r => r.StartsWith("HEAD ", StringComparison.Ordinal) && r.Contains(".nupkg", StringComparison.Ordinal));
+
+        // A package replaced at the source (new bytes, new Last-Modified) is not masked by the memo: it is read and
+        // found different from the destination's, which refuses it without overwrite.
+        var replaced = Path.Combine(feed, "flat", "acme.lib", "1.0.0", "acme.lib.1.0.0.nupkg");
+        var original = File.ReadAllBytes(replaced);
+        File.WriteAllBytes(replaced, NuGetHttpTests.Nupkg("Acme.Lib", "1.0.0", dependencies: """<group targetFramework="net10.0" />"""));
+        File.SetLastWriteTimeUtc(replaced, DateTime.UtcNow.AddMinutes(5));
+        var changed = await MigrateCli.RunAsync(config, _a.AdminToken, _work);
+        Assert.NotEqual(0, changed.ExitCode);
+        Assert.Equal(1, MigrateCli.Summary(changed).GetProperty("failed").GetInt32());
+        Assert.Contains("acme.lib 1.0.0 exists at the destination with different content", changed.Stderr, StringComparison.OrdinalIgnoreCase);
+        File.WriteAllBytes(replaced, original);
 
         var readA = await _a.CreateTokenAsync("read", "nuget-a");
         var toB = MigrateCli.WriteConfig(_work, _a.BaseUrl, "ARCA", readA, _b.BaseUrl, """

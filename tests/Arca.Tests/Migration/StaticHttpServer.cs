@@ -12,6 +12,8 @@ public sealed class StaticHttpServer : IAsyncDisposable
     private readonly Process _process;
     public string BaseUrl { get; }
     public string Root { get; }
+    /// <summary>Request lines the server logged ("GET /path HTTP/1.1"), in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Requests { get; } = new();
 
     private StaticHttpServer(Process process, string baseUrl, string root) { _process = process; BaseUrl = baseUrl; Root = root; }
 
@@ -29,10 +31,15 @@ public sealed class StaticHttpServer : IAsyncDisposable
         };
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start python3 -m http.server");
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { }; // the request log goes to stderr; drain it
+        var server = new StaticHttpServer(process, $"http://127.0.0.1:{port}", root);
+        // The request log goes to stderr: 127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.IndexOf('"') is var start and >= 0 && line.IndexOf('"', start + 1) is var end and > 0)
+                server.Requests.Enqueue(line[(start + 1)..end]);
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new StaticHttpServer(process, $"http://127.0.0.1:{port}", root);
         using var http = new HttpClient();
         for (var i = 0; ; i++)
         {

@@ -366,6 +366,7 @@ public sealed partial class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
     public async Task Migrates_oci_helm_charts_from_a_docker_repository_as_HELM_without_its_images()
     {
         await using var registry = await DockerRegistryServer.StartAsync();
+        _jfrog.AddRepository("docker-charts", "local", "docker");
         _jfrog.AddDockerRepository("docker-charts", registry.BaseUrl);
         using var push = BasicClient(registry.BaseUrl, null, null);
         var (image, imageBlobs) = RandomImage("jfrog-helm-image", 4096);

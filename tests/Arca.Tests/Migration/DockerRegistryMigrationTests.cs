@@ -204,7 +204,7 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_tag_that_moves_after_the_listing_copies_the_listed_manifest()
+    public async Task A_tag_that_moves_after_the_listing_copies_the_listed_manifest_or_fails_clearly_when_it_is_gone()
     {
         var (listed, listedBlobs) = RandomImage("listed", 2048);
         var (moved, movedBlobs) = RandomImage("moved", 2048);
@@ -224,9 +224,23 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
         Assert.Equal(listed.Digest, image.Digest);
 
         await PushAsync(_sourceHttp, "team/app", moved, movedBlobs, "3.0"); // the tag moves before the copy
-        var (status, _) = await destination.WriterFor("DOCKER")!.WriteAsync(image, mapping, overwrite: false, default);
+        var writer = destination.WriterFor("DOCKER")!;
+        var (status, _) = await writer.WriteAsync(image, mapping, overwrite: false, default);
         Assert.Equal(Arca.Migration.Engine.ItemStatus.Succeeded, status);
         Assert.Equal(listed.Digest, await ManifestDigestAsync(_arcaHttp, "docker-prod/app", "3.0"));
+
+        // Listed, then the tag moved AND the listed manifest was deleted: the copy fails and says what happened.
+        var (third, thirdBlobs) = RandomImage("third", 2048);
+        await PushAsync(_sourceHttp, "team/app", third, thirdBlobs, "4.0");
+        items.Clear();
+        await foreach (var item in source.ListAsync(mapping, new Arca.Migration.Engine.PackageFilter([], []), default)) items.Add(item);
+        var listedFour = items.OfType<Arca.Migration.Sources.OciImageItem>().Single(i => i.Tag == "4.0");
+        await PushAsync(_sourceHttp, "team/app", moved, movedBlobs, "4.0");
+        using (var delete = await _sourceHttp.DeleteAsync($"v2/team/app/manifests/{third.Digest}"))
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => writer.WriteAsync(listedFour, mapping, overwrite: false, default));
+        Assert.Contains($"team/app:4.0 was listed as {third.Digest}, which the source no longer has (the tag moved to {moved.Digest} since the listing", error.Message);
+        Assert.Null(await ManifestDigestAsync(_arcaHttp, "docker-prod/app", "4.0"));
     }
 
     [Fact]

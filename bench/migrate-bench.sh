@@ -4,7 +4,7 @@
 #   1. arca registry migrate, one image at a time (--concurrency 1; each image's blobs 3 in parallel)
 #   2. skopeo sync (1.9: images one after another, layers in parallel) -- the like-for-like comparison
 #   3. arca registry migrate with --concurrency C (images in parallel)
-#   4. the no-op rerun of (1): every tag skipped by one HEAD, no bytes moved
+#   4. the no-op rerun of (1): the listing reads each tag's manifest, every tag is skipped by one HEAD, no bytes moved
 # Every migrated tag is checked to have the source digest. Not a CI test.
 # Usage: bench/migrate-bench.sh [--images N] [--layer-kib K] [--concurrency C]
 set -euo pipefail

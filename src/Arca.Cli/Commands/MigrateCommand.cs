@@ -75,6 +75,7 @@ public static class MigrateCommand
                 (options.DryRun ? "PLANNED" : "SUCCEEDED", e => (options.DryRun ? e.GetProperty("planned") : e.GetProperty("succeeded")).ToString()),
                 ("SKIPPED", e => e.GetProperty("skipped").ToString()), ("FAILED", e => e.GetProperty("failed").ToString()),
                 ("BYTES", e => ArtifactSize((options.DryRun ? e.GetProperty("plannedBytes") : e.GetProperty("bytes")).GetInt64())));
+            foreach (var m in result.Mappings.Where(m => m.ListingError is not null)) Console.Error.WriteLine($"failed      {m.ListingError}");
             if (ct.IsCancellationRequested) { Console.Error.WriteLine("interrupted: finished items are saved; rerun with --resume"); return 130; }
             if (result.Failed > 0) { Console.Error.WriteLine($"{result.Failed} item(s) failed{(options.ReportPath is null ? "" : $"; see {options.ReportPath}")}; rerun with --resume to retry them"); return 1; }
             return 0;

@@ -10,7 +10,7 @@ public static class ServeCommand
         var listen = new Option<string>("--listen") { Description = "URL to listen on (env ARCA_LISTEN)", DefaultValueFactory = _ => Env("ARCA_LISTEN") ?? "http://127.0.0.1:8080" };
         var data = new Option<string>("--data") { Description = "Data directory: SQLite metadata and blob files (env ARCA_DATA)", DefaultValueFactory = _ => Env("ARCA_DATA") ?? "./arca-data" };
         var database = new Option<string?>("--database") { Description = "Metadata database (env ARCA_DATABASE): PostgreSQL as postgres://user:password@host:5432/db?sslmode=require or Host=...;Database=...;Username=...; sqlite:PATH; default: SQLite in the data directory. Instances sharing one PostgreSQL database (and blob store) can run side by side behind a load balancer" };
-        var blobStore = new Option<string?>("--blob-store") { Description = "Blob store URI (env ARCA_BLOB_STORE); default: files in the data directory" };
+        var blobStore = new Option<string?>("--blob-store") { Description = "Blob store (env ARCA_BLOB_STORE): file:/path, or s3://bucket[/prefix]?endpoint=URL&region=R (AWS credentials from the environment); default: files in the data directory" };
         var publicUrl = new Option<string?>("--public-url") { Description = "External base URL shown to clients (env ARCA_PUBLIC_URL); default: from each request" };
         var maxUpload = new Option<string?>("--max-upload-size") { Description = "Largest accepted upload, e.g. 10G, 500M (env ARCA_MAX_UPLOAD_SIZE); default: unlimited" };
         var gcInterval = new Option<string?>("--gc-interval") { Description = "Run garbage collection periodically, e.g. 24h (env ARCA_GC_INTERVAL); default: never" };

@@ -11,6 +11,8 @@ public static class OciMediaTypes
     public const string DockerManifestV1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
     public const string DockerManifestV1 = "application/vnd.docker.distribution.manifest.v1+json";
     public const string EmptyJson = "application/vnd.oci.empty.v1+json";
+    /// <summary>The config media type that makes an image manifest a Helm chart (Helm 3 OCI support).</summary>
+    public const string HelmConfig = "application/vnd.cncf.helm.config.v1+json";
 
     /// <summary>Every manifest type we can copy, for Accept headers (the registry otherwise may convert).</summary>
     public static readonly string[] AllManifests =

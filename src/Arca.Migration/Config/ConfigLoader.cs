@@ -107,6 +107,9 @@ public static partial class ConfigLoader
     [GeneratedRegex("ARCAVARx([0-9]+)xARCAVAR")]
     private static partial Regex PlaceholderPattern();
 
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
+    private static partial Regex AwsRegionPattern();
+
     private sealed class Reader(string file, Func<string, string?> env, List<string> errors, List<string> names)
     {
         public void Error(YamlNode node, string field, string message) => errors.Add($"{file}:{node.Start.Line}: {field}: {message}");
@@ -193,7 +196,7 @@ public static partial class ConfigLoader
                 if (Child(root, key) is { } bad) Error(bad, key, "expected a mapping"); else errors.Add($"{file}: {key}: required");
                 return null;
             }
-            CheckKeys(m, key + ".", ["endpoint", "type", "credentials", "insecure"]);
+            CheckKeys(m, key + ".", ["endpoint", "type", "credentials", "insecure", "awsRegion"]);
             var endpoint = Str(m, "endpoint", key, required: true);
             if (endpoint is not null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
                 Error(Child(m, "endpoint")!, $"{key}.endpoint", $"'{endpoint}' is not an http(s) URL");
@@ -208,10 +211,20 @@ public static partial class ConfigLoader
                 password = Str(creds, "password", $"{key}.credentials");
             }
             else if (Child(m, "credentials") is { } other) Error(other, $"{key}.credentials", "expected { username, password }");
+            // Extension: AWS ECR authentication for a DOCKER_REGISTRY source on any host (ECR hosts get it by name).
+            var awsRegion = Str(m, "awsRegion", key);
+            if (awsRegion is not null)
+            {
+                var node = Child(m, "awsRegion")!;
+                if (key != "source" || type != "DOCKER_REGISTRY")
+                    Error(node, $"{key}.awsRegion", "only a DOCKER_REGISTRY source authenticates with AWS ECR");
+                else if (!AwsRegionPattern().IsMatch(awsRegion))
+                    Error(node, $"{key}.awsRegion", $"'{awsRegion}' is not an AWS region (e.g. us-east-1)");
+            }
             return new EndpointConfig
             {
                 Endpoint = endpoint ?? "", Type = type == "HAR" ? "ARCA" : type ?? "", Username = user, Password = password,
-                Insecure = Bool(m, "insecure", key) ?? false,
+                Insecure = Bool(m, "insecure", key) ?? false, AwsRegion = awsRegion,
             };
         }
     }

@@ -28,6 +28,9 @@ public sealed record EndpointConfig
     public string? Username { get; init; }
     public string? Password { get; init; }
     public bool Insecure { get; init; }
+    /// <summary>Extension (DOCKER_REGISTRY source): authenticate with AWS ECR in this region whatever the host; ECR
+    /// host names get ECR authentication without it (region from the name).</summary>
+    public string? AwsRegion { get; init; }
 }
 
 public sealed record MappingConfig
@@ -38,6 +41,9 @@ public sealed record MappingConfig
     public IReadOnlyList<string> IncludePatterns { get; init; } = [];
     public IReadOnlyList<string> ExcludePatterns { get; init; } = [];
     public string? SourcePackageHostname { get; init; }
+    /// <summary>Lookups a source may run at once while listing (e.g. resolving each tag's manifest); the engine sets
+    /// it to the run's concurrency. Not part of the YAML.</summary>
+    public int ListConcurrency { get; init; } = 1;
     /// <summary>Position in the config, for messages ("mappings[2]").</summary>
     public int Index { get; init; }
     public string Name => $"{SourceRegistry}->{DestinationRegistry} ({ArtifactType})";

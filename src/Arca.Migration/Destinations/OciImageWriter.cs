@@ -10,7 +10,8 @@ namespace Arca.Migration.Destinations;
 /// <summary>
 /// DOCKER and HELM (OCI) images: the destination is &lt;arca host&gt;/&lt;destinationRegistry&gt;/&lt;repo&gt;:&lt;tag&gt;.
 /// A tag that already names the source digest is skipped with one HEAD (plus one at the source when the listing
-/// did not tell the digest); otherwise <see cref="ImageCopier"/> copies
+/// did not tell the digest); otherwise <see cref="ImageCopier"/> copies, by digest (what was listed, even when the
+/// source tag has moved since; a listed manifest the source no longer has fails the item saying so),
 /// the whole index and its referrers keeping digests, skipping blobs the destination has and mounting blobs an
 /// earlier image of this run uploaded to another repository.
 /// </summary>
@@ -40,12 +41,25 @@ internal sealed class OciImageWriter(OciRegistryClient destination) : IItemWrite
             // Copy by digest first (index, children, blobs, referrers), and only then point the tag at it: a tag at
             // the destination always means the whole image is there, which is what makes skip-by-HEAD safe after a
             // crash or a dead source.
+            // The source is read by digest: what was listed (or just resolved) is what is copied, even if the tag
+            // moves meanwhile; the tag is then pointed at exactly that manifest.
             var copier = new ImageCopier(image.Source, destination, new ImageCopyOptions
             {
                 Overwrite = overwrite, Concurrency = BlobsPerImage, SharedBlobHomes = _blobHomes,
             });
-            var summary = await copier.CopyAsync(new ImageReference(image.Source.Registry, image.SourceRepository, image.Tag, null),
-                new ImageReference(destination.Registry, destRepository, null, sourceDigest), ct);
+            ImageCopySummary summary;
+            try
+            {
+                summary = await copier.CopyAsync(new ImageReference(image.Source.Registry, image.SourceRepository, null, sourceDigest),
+                    new ImageReference(destination.Registry, destRepository, null, sourceDigest), ct);
+            }
+            catch (OciException e) when (e.Status == HttpStatusCode.NotFound)
+            {
+                if (await image.Source.HeadManifestAsync(image.SourceRepository, sourceDigest, ct) is not null) throw; // something else is missing
+                var now = (await image.Source.HeadManifestAsync(image.SourceRepository, image.Tag, ct))?.Digest;
+                throw new OciException($"source image {image.Display} was listed as {sourceDigest}, which the source no longer has " +
+                    (now is null ? "(the tag was deleted since the listing)" : $"(the tag moved to {now} since the listing; rerun to migrate it)"), HttpStatusCode.NotFound);
+            }
             var manifest = await destination.GetManifestAsync(destRepository, sourceDigest, ct)
                 ?? throw new InvalidOperationException($"{destRepository}@{sourceDigest} is missing right after the copy");
             await destination.PutManifestAsync(destRepository, image.Tag, manifest, ct);

@@ -47,7 +47,7 @@ public sealed class MigrationEngine(
                     var filter = new PackageFilter(mapping.IncludePatterns, mapping.ExcludePatterns);
                     try
                     {
-                        await foreach (var item in source.ListAsync(mapping, filter, ct))
+                        await foreach (var item in source.ListAsync(mapping with { ListConcurrency = Math.Max(1, concurrency) }, filter, ct))
                         {
                             onListed?.Invoke(mapping.Index, item);
                             if (state?.IsDone(item.Key) == true)

@@ -7,6 +7,8 @@ public sealed class MappingTotals
 {
     public required string Name { get; init; }
     public long Succeeded, Skipped, Failed, Listed, Bytes, PlannedBytes;
+    /// <summary>Why the mapping's listing failed (e.g. a source repository refused), for the console; null when it did not.</summary>
+    public string? ListingError { get; set; }
 }
 
 /// <summary>
@@ -70,6 +72,7 @@ public sealed class MigrationReport : IDisposable
         lock (_lock)
         {
             Mappings[mapping].Failed++;
+            Mappings[mapping].ListingError = error;
             if (_json is null) return;
             _json.WriteStartObject();
             _json.WriteString("mapping", Mappings[mapping].Name);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 using Arca.Migration.Config;
 using Arca.Migration.Destinations;
@@ -10,9 +9,6 @@ namespace Arca.Migration.Sources;
 /// from the version's files, content read through the source's GOPROXY endpoints (.zip, .mod, .info).</summary>
 public sealed partial class ArcaSource
 {
-    /// <summary>A .mod or .info larger than this is not a real one; refuse rather than buffer it.</summary>
-    private const int MaxGoDocument = 16 * 1024 * 1024;
-
     private async IAsyncEnumerable<MigrationItem> ListGoAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var reg = Uri.EscapeDataString(mapping.SourceRegistry);
@@ -42,22 +38,5 @@ public sealed partial class ArcaSource
         }
     }
 
-    private async Task<byte[]?> ReadGoDocumentAsync(string url, CancellationToken ct)
-    {
-        using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone) return null;
-        await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);
-        if (response.Content.Headers.ContentLength > MaxGoDocument)
-            throw new InvalidOperationException($"GET {url}: {response.Content.Headers.ContentLength} bytes is too large for a Go .mod/.info");
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + n > MaxGoDocument) throw new InvalidOperationException($"GET {url}: too large for a Go .mod/.info");
-            buffer.Write(chunk, 0, n);
-        }
-        return buffer.ToArray();
-    }
+    private Task<byte[]?> ReadGoDocumentAsync(string url, CancellationToken ct) => GoDocuments.ReadAsync(_http, url, ct);
 }

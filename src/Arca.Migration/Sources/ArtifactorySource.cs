@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using Arca.Client.Oci;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Arca.Migration.Config;
@@ -9,10 +11,22 @@ namespace Arca.Migration.Sources;
 
 /// <summary>
 /// JFrog Artifactory (type JFROG), local repositories. The endpoint is the Artifactory base
-/// (<c>https://host/artifactory</c>); <c>sourceRegistry</c> is the repository key. Files are listed with one
-/// <c>GET /api/storage/&lt;repo&gt;?list&amp;deep=1&amp;listFolders=0</c> (Artifactory does not page it) and downloaded from
-/// <c>/&lt;repo&gt;/&lt;path&gt;</c>. Auth: Basic with username+password, or <c>Authorization: Bearer &lt;password&gt;</c>
-/// (an access token) when no username is configured.
+/// (<c>https://host/artifactory</c>); <c>sourceRegistry</c> is the repository key.
+/// <para>Before listing, <c>GET /api/repositories/&lt;key&gt;</c> checks the repository: no such repository (404), a
+/// virtual one (its local members are named), a remote one, or a package type that does not fit the mapping's
+/// artifactType fail the mapping with a message saying what to migrate instead; a user who may not read repository
+/// configurations (403) is not checked. <c>&lt;remote&gt;-cache</c> (a remote repository's cached files) is accepted.</para>
+/// <para>Files (GENERIC, MAVEN, NPM package discovery, GO) are listed with AQL, page by page:
+/// <c>POST /api/search/aql</c> (text/plain) <c>items.find({"repo":…,"type":"file"}).include(…,"actual_sha1","sha256")
+/// .sort({"$asc":["path","name"]}).offset(N).limit(1000)</c>, one page in memory at a time, the next page while a
+/// page comes back full (or as full as a trimming server's <c>range.limit</c>); a page that only repeats the previous
+/// one (a server ignoring offset) fails the listing instead of looping. Root files have path ".". When AQL is refused
+/// (403/404/405: an edition or a user without AQL) the storage API's deep list
+/// <c>GET /api/storage/&lt;repo&gt;?list&amp;deep=1&amp;listFolders=0</c> (one unpaged document) is used instead; when
+/// both fail the mapping error names both answers. Files are downloaded from <c>/&lt;repo&gt;/&lt;path&gt;</c>.</para>
+/// <para>Auth: Basic with username+password, or <c>Authorization: Bearer &lt;password&gt;</c> (an access token) when
+/// no username is configured, on every API including the Docker registry API (Artifactory's REST authentication
+/// applies to <c>/api/docker/&lt;repo&gt;/v2/</c>; Basic with a made-up user and the token is refused).</para>
 /// <list type="bullet">
 /// <item>GENERIC: a file <c>a/b/rest/of/path</c> becomes package <c>a</c>, version <c>b</c>, path <c>rest/of/path</c>
 /// (Arca's generic model is package/version/path). Files with fewer than three segments have no such place and fail
@@ -20,7 +34,7 @@ namespace Arca.Migration.Sources;
 /// <item>MAVEN: files in the standard layout <c>g/r/o/u/p/artifact/version/file</c>; checksum sidecars and
 /// maven-metadata.xml are skipped (the destination computes and regenerates them). Patterns match
 /// <c>groupId:artifactId</c>.</item>
-/// <item>NPM: package names come from the storage listing (Artifactory keeps tarballs at <c>name/-/name-ver.tgz</c>
+/// <item>NPM: package names come from the listing (Artifactory keeps tarballs at <c>name/-/name-ver.tgz</c>
 /// and <c>@scope/pkg/-/@scope/pkg-ver.tgz</c>); each package's packument is then read from the npm API Artifactory
 /// serves at <c>/api/npm/&lt;repo&gt;/</c> by the npm registry source's packument reader. Patterns match the name.</item>
 /// <item>PYTHON: the PEP 503 simple index Artifactory serves at <c>/api/pypi/&lt;repo&gt;/simple/</c>, read by the PyPI
@@ -30,39 +44,55 @@ namespace Arca.Migration.Sources;
 /// resolved under it). Image names are kept whole; patterns match them.</item>
 /// <item>NUGET: the v3 feed at <c>/api/nuget/v3/&lt;repo&gt;/index.json</c>, read by the NuGet feed source.</item>
 /// <item>HELM_LEGACY: <c>/api/helm/&lt;repo&gt;/index.yaml</c>, read by the Helm repository source.</item>
+/// <item>GO: a Go local repository stores modules in the GOPROXY layout <c>&lt;module&gt;/@v/&lt;version&gt;.zip</c>
+/// (+ <c>.mod</c>, <c>.info</c>); the JFrog CLI deploys them under the module path as written (upper case kept), a
+/// '!' case-encoded path is decoded too. Each listed zip (size, sha256) is one module version; the zip, .mod and
+/// .info are downloaded from where they are stored (Artifactory documents Go resolution through <c>/api/go/</c> for
+/// virtual repositories, and the stored zip is the one AQL checksummed). A missing .info is left to the destination
+/// (Arca derives it). Patterns match the module path.</item>
 /// </list>
 /// </summary>
-public sealed class ArtifactorySource : IMigrationSource
+public sealed partial class ArtifactorySource : IMigrationSource
 {
     private static readonly string[] SidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512", ".asc.md5", ".asc.sha1"];
+    private readonly EndpointConfig _endpoint;
     private readonly HttpClient _http;
     private readonly SourceDownload _download;
     private readonly OciClientPool _ociClients;
     private readonly NuGetFeedSource _nuget;
     private readonly HelmHttpSource _helm;
+    /// <summary>The access token when no username is configured (sent as Bearer everywhere).</summary>
+    private readonly string? _accessToken;
+    private readonly ConcurrentDictionary<string, Lazy<OciRegistryClient>> _bearerDockerClients = new(StringComparer.Ordinal);
 
     public ArtifactorySource(EndpointConfig endpoint)
     {
+        _endpoint = endpoint;
         _ociClients = new OciClientPool(endpoint);
         _http = MigrationHttp.CreateClient(endpoint);
         // Without a username the password is an access token, which Artifactory takes as a Bearer token.
         if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
+        {
+            _accessToken = endpoint.Password;
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Password);
+        }
         _download = new SourceDownload(_http, endpoint);
         // The feed and index readers share this client, so an access token reaches them as Bearer too.
         _nuget = new NuGetFeedSource(endpoint, _http);
         _helm = new HelmHttpSource(endpoint, _http);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "HELM", "NUGET", "HELM_LEGACY", "GO"];
 
     public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var repo = mapping.SourceRegistry.Trim('/');
         if (repo.Length == 0 || repo.Contains('/')) throw new ConfigException($"mappings[{mapping.Index}]: sourceRegistry must be an Artifactory repository key");
+        await CheckRepositoryAsync(repo, mapping, ct);
         var delegated = mapping.ArtifactType switch
         {
-            "DOCKER" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"api/docker/{Uri.EscapeDataString(repo)}"), mapping, "", filter, ct),
+            "DOCKER" => DockerRegistrySource.ListImagesAsync(DockerClient(repo), mapping, "", filter, ct),
+            "HELM" => DockerRegistrySource.ListImagesAsync(DockerClient(repo), mapping, "", filter, ct), // OCI charts in a docker repository
             // The feed and index readers take sourceRegistry as a path below the endpoint.
             "NUGET" => _nuget.ListAsync(mapping with { SourceRegistry = $"api/nuget/v3/{repo}" }, filter, ct),
             "HELM_LEGACY" => _helm.ListAsync(mapping with { SourceRegistry = $"api/helm/{repo}" }, filter, ct),
@@ -78,6 +108,11 @@ public sealed class ArtifactorySource : IMigrationSource
             await foreach (var item in NpmItemsAsync(mapping, filter, repo, ct)) yield return item;
             yield break;
         }
+        if (mapping.ArtifactType == "GO")
+        {
+            await foreach (var item in GoItemsAsync(mapping, filter, repo, ct)) yield return item;
+            yield break;
+        }
         if (mapping.ArtifactType == "PYTHON")
         {
             await foreach (var item in PythonItemsAsync(mapping, filter, repo, ct)) yield return item;
@@ -87,28 +122,6 @@ public sealed class ArtifactorySource : IMigrationSource
         {
             var item = mapping.ArtifactType == "MAVEN" ? MavenItem(mapping, repo, file) : GenericItem(mapping, repo, file);
             if (item is not null && filter.Selects(item.Package)) yield return item;
-        }
-    }
-
-    /// <summary>One file of the deep listing: repository-relative path (no leading slash) and what the listing says of it.</summary>
-    internal sealed record ListedFile(string Path, long? Size, string? Sha1, string? Sha256);
-
-    private async IAsyncEnumerable<ListedFile> ListFilesAsync(string repo, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var url = new Uri(_http.BaseAddress!, $"api/storage/{Uri.EscapeDataString(repo)}?list&deep=1&listFolders=0");
-        using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-        await MigrationHttp.EnsureSuccessAsync(response, $"GET {url}", ct);
-        // The listing is one unpaged document of small entries: parse it bounded, like other index documents.
-        using var doc = JsonDocument.Parse(await NativeSources.ReadBoundedStringAsync(response, ct));
-        if (!doc.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"{url}: no \"files\" array in the listing");
-        foreach (var f in files.EnumerateArray())
-        {
-            if (f.TryGetProperty("folder", out var folder) && (folder.ValueKind == JsonValueKind.True || (folder.ValueKind == JsonValueKind.String && folder.GetString() == "true")))
-                continue;
-            var path = (f.TryGetProperty("uri", out var u) ? u.GetString() : null)?.TrimStart('/');
-            if (string.IsNullOrEmpty(path)) continue;
-            yield return new ListedFile(path, SizeOf(f), Hex(f, "sha1"), Hex(f, "sha2") ?? Hex(f, "sha256"));
         }
     }
 
@@ -206,8 +219,31 @@ public sealed class ArtifactorySource : IMigrationSource
         _ => null,
     };
 
+    /// <summary>The OCI client for the repository's Docker registry API. With an access token only, a client that sends
+    /// it as Bearer on every request (the pool's clients send a password without username as Basic "migrate:token",
+    /// which Artifactory refuses).</summary>
+    private OciRegistryClient DockerClient(string repo)
+    {
+        var subPath = $"api/docker/{Uri.EscapeDataString(repo)}";
+        if (_accessToken is null) return _ociClients.ForBasePath(subPath);
+        return _bearerDockerClients.GetOrAdd(subPath, _ => new Lazy<OciRegistryClient>(() =>
+        {
+            var (host, plainHttp) = OciClientPool.HostOf(_endpoint.Endpoint);
+            var basePath = string.Join('/', new[] { _http.BaseAddress!.AbsolutePath.Trim('/'), subPath }.Where(p => p.Length > 0));
+            return new OciRegistryClient(host, new OciClientOptions
+            {
+                Insecure = _endpoint.Insecure || plainHttp,
+                Credentials = new StaticCredentialProvider(new RegistryCredential(null, null, BearerToken: _accessToken)),
+                MaxRetries = 2, // the migration engine retries whole items on top
+                UserAgent = "arca-migrate/1.0",
+                BasePath = basePath,
+            });
+        })).Value;
+    }
+
     public void Dispose()
     {
+        foreach (var client in _bearerDockerClients.Values.Where(l => l.IsValueCreated)) client.Value.Dispose();
         _ociClients.Dispose();
         _nuget.Dispose();
         _helm.Dispose();

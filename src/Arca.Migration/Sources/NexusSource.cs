@@ -24,12 +24,16 @@ namespace Arca.Migration.Sources;
 /// <item>PYTHON from a <c>pypi</c> repository: the components API gives the project names; each project's files
 /// come from Nexus's simple index page <c>/repository/R/simple/&lt;project&gt;/</c>, read by the PyPI source's reader
 /// (sha256 fragments, requires-python, yanked).</item>
-/// <item>DOCKER from a <c>docker</c> repository: Nexus serves the registry API of each docker repository at
+/// <item>DOCKER and HELM from a <c>docker</c> repository: Nexus serves the registry API of each docker repository at
 /// <c>/repository/R/v2/</c>; catalog, tags and content go through the one OCI client with that base path (the
-/// Docker source's listing); image names are kept whole.</item>
+/// Docker source's listing, which reads each tag's manifest: HELM takes the OCI Helm charts, DOCKER the rest);
+/// image names are kept whole.</item>
 /// <item>NUGET from a <c>nuget</c> repository: the v3 feed at <c>/repository/R/index.json</c>, read by the NuGet feed source.</item>
 /// <item>HELM_LEGACY from a <c>helm</c> repository: <c>/repository/R/index.yaml</c>, read by the Helm repository source.</item>
 /// </list>
+/// Before listing, the repository is looked up in <c>GET /service/rest/v1/repositories</c> (see
+/// <see cref="NexusRepositoryCheck"/>): proxy and group repositories, a format that does not fit the artifact type and
+/// unknown names are refused with the reason; GO is refused (Nexus 3 has only proxy and group Go repositories).
 /// include/excludePatterns match the package (GENERIC, NPM, PYTHON, image name, NuGet id, chart name) or <c>groupId:artifactId</c> (MAVEN).
 /// </summary>
 public sealed class NexusSource : IMigrationSource
@@ -41,6 +45,7 @@ public sealed class NexusSource : IMigrationSource
     private readonly OciClientPool _ociClients;
     private readonly NuGetFeedSource _nuget;
     private readonly HelmHttpSource _helm;
+    private readonly NexusRepositoryCheck _repositoryCheck;
 
     public NexusSource(EndpointConfig endpoint)
     {
@@ -49,17 +54,26 @@ public sealed class NexusSource : IMigrationSource
         _ociClients = new OciClientPool(endpoint);
         _nuget = new NuGetFeedSource(endpoint, _http);
         _helm = new HelmHttpSource(endpoint, _http);
+        _repositoryCheck = new NexusRepositoryCheck(_http);
     }
 
-    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "NUGET", "HELM_LEGACY"];
+    // GO is accepted only to be refused with the reason (Nexus has no hosted Go repositories), not a generic "unsupported".
+    public IReadOnlyCollection<string> SupportedArtifactTypes => ["GENERIC", "MAVEN", "NPM", "PYTHON", "DOCKER", "HELM", "NUGET", "HELM_LEGACY", "GO"];
 
-    public IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
+    public async IAsyncEnumerable<MigrationItem> ListAsync(MappingConfig mapping, PackageFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await _repositoryCheck.CheckAsync(mapping.ArtifactType, RepositoryOf(mapping), ct);
+        await foreach (var item in ListCheckedAsync(mapping, filter, ct)) yield return item;
+    }
+
+    private IAsyncEnumerable<MigrationItem> ListCheckedAsync(MappingConfig mapping, PackageFilter filter, CancellationToken ct) => mapping.ArtifactType switch
     {
         "GENERIC" => ListRawAsync(mapping, filter, ct),
         "MAVEN" => ListMavenAsync(mapping, filter, ct),
         "NPM" => ListNpmAsync(mapping, filter, ct),
         "PYTHON" => ListPythonAsync(mapping, filter, ct),
-        "DOCKER" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"repository/{Uri.EscapeDataString(RepositoryOf(mapping))}"), mapping, "", filter, ct),
+        // Both read the docker repository's registry API; the listing gives charts to HELM and the rest to DOCKER.
+        "DOCKER" or "HELM" => DockerRegistrySource.ListImagesAsync(_ociClients.ForBasePath($"repository/{Uri.EscapeDataString(RepositoryOf(mapping))}"), mapping, "", filter, ct),
         // The feed and index readers take sourceRegistry as a path below the endpoint.
         "NUGET" => _nuget.ListAsync(mapping with { SourceRegistry = $"repository/{RepositoryOf(mapping)}" }, filter, ct),
         "HELM_LEGACY" => _helm.ListAsync(mapping with { SourceRegistry = $"repository/{RepositoryOf(mapping)}" }, filter, ct),

@@ -14,7 +14,8 @@ public sealed record OciImageItem : MigrationItem
     /// <summary>Repository inside the destination registry (the part after &lt;destinationRegistry&gt;/).</summary>
     public required string DestinationRepository { get; init; }
     public required string Tag { get; init; }
-    /// <summary>The source manifest digest when the listing tells it (Harbor, Arca); else resolved when needed.</summary>
+    /// <summary>The source manifest digest from the listing (registry APIs resolve each tag; Harbor and Arca list it);
+    /// when absent it is resolved at copy time. The writer copies exactly this manifest.</summary>
     public string? Digest { get; init; }
 
     public static OciImageItem Create(MappingConfig mapping, OciRegistryClient source, string sourceRepository, string destinationRepository,
@@ -29,17 +30,21 @@ public sealed record OciImageItem : MigrationItem
 
 /// <summary>
 /// OCI registry clients for migration endpoints, one per registry host (token caches are per client). An endpoint
-/// may be a URL ("http://host:5000" means plain HTTP) or a bare host[:port].
+/// may be a URL ("http://host:5000" means plain HTTP) or a bare host[:port]. Credentials: the configured
+/// username/password (Basic, and for the registry token flow), AWS ECR authorization for ECR hosts or an endpoint with
+/// <c>awsRegion</c>, else the user's docker config.json logins.
 /// </summary>
 public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<OciRegistryClient>> _clients = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>For ECR's GetAuthorizationToken API (only created when an endpoint is ECR).</summary>
+    private readonly Lazy<HttpClient> _awsHttp = new(() => new HttpClient { Timeout = TimeSpan.FromSeconds(60) });
 
     /// <summary>The client for the endpoint's own host, or for <paramref name="hostOverride"/> (sourcePackageHostname).</summary>
     public OciRegistryClient For(string? hostOverride = null)
     {
         var (host, plainHttp) = HostOf(string.IsNullOrWhiteSpace(hostOverride) ? endpoint.Endpoint : hostOverride);
-        return _clients.GetOrAdd(host, h => new Lazy<OciRegistryClient>(() => Create(endpoint, h, plainHttp))).Value;
+        return _clients.GetOrAdd(host, h => new Lazy<OciRegistryClient>(() => Create(h, plainHttp))).Value;
     }
 
     /// <summary>
@@ -51,7 +56,7 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         var (host, plainHttp) = HostOf(endpoint.Endpoint);
         var endpointPath = endpoint.Endpoint.Contains("://", StringComparison.Ordinal) ? new Uri(endpoint.Endpoint).AbsolutePath.Trim('/') : "";
         var basePath = string.Join('/', new[] { endpointPath, subPath.Trim('/') }.Where(p => p.Length > 0));
-        return _clients.GetOrAdd($"{host}/{basePath}", _ => new Lazy<OciRegistryClient>(() => Create(endpoint, host, plainHttp, basePath))).Value;
+        return _clients.GetOrAdd($"{host}/{basePath}", _ => new Lazy<OciRegistryClient>(() => Create(host, plainHttp, basePath))).Value;
     }
 
     public static (string Host, bool PlainHttp) HostOf(string endpointOrHost)
@@ -65,12 +70,14 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         return (value.TrimEnd('/'), false);
     }
 
-    private static OciRegistryClient Create(EndpointConfig endpoint, string host, bool plainHttp, string basePath = "")
+    private OciRegistryClient Create(string host, bool plainHttp, string basePath = "")
     {
         var providers = new List<IRegistryCredentialProvider>();
-        if (!string.IsNullOrEmpty(endpoint.Password))
+        if (EcrCredentials(host) is { } ecr)
+            providers.Add(ecr);
+        else if (!string.IsNullOrEmpty(endpoint.Password))
             providers.Add(new StaticCredentialProvider(new RegistryCredential(string.IsNullOrEmpty(endpoint.Username) ? "migrate" : endpoint.Username, endpoint.Password)));
-        else if (DockerConfigCredentialProvider.DefaultPath() is { } authFile)
+        if (providers.Count == 0 && DockerConfigCredentialProvider.DefaultPath() is { } authFile)
             providers.Add(DockerConfigCredentialProvider.Load(authFile)); // like docker/skopeo: the user's logins
         return new OciRegistryClient(host, new OciClientOptions
         {
@@ -83,8 +90,32 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         });
     }
 
+    /// <summary>
+    /// AWS ECR: for an ECR host name (<c>ACCOUNT.dkr.ecr.REGION.amazonaws.com</c>), or any host when the endpoint sets
+    /// <c>awsRegion</c>, the configured username/password are the AWS access key id / secret access key (without them:
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN from the environment), exchanged for registry
+    /// credentials with GetAuthorizationToken (cached until shortly before they expire). Null when ECR does not apply
+    /// or no AWS credentials are found (the docker config logins are then tried, e.g. after <c>docker login</c>).
+    /// </summary>
+    private EcrCredentialProvider? EcrCredentials(string host)
+    {
+        if (endpoint.AwsRegion is null && !EcrCredentialProvider.IsEcrHost(host)) return null;
+        var region = endpoint.AwsRegion ?? EcrCredentialProvider.RegionOf(host) ?? Environment.GetEnvironmentVariable("AWS_REGION");
+        var session = Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") is { Length: > 0 } s ? s : null;
+        AwsCredentials? aws = null;
+        if (!string.IsNullOrEmpty(endpoint.Password))
+            aws = new AwsCredentials(!string.IsNullOrEmpty(endpoint.Username) ? endpoint.Username
+                : throw new ConfigException($"{host} is authenticated with AWS ECR: credentials.username must be the AWS access key id"), endpoint.Password, session);
+        else if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key
+                 && Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret)
+            aws = new AwsCredentials(key, secret, session);
+        if (aws is null) return null;
+        return new EcrCredentialProvider(new EcrAuthorizationClient(_awsHttp.Value), aws, region);
+    }
+
     public void Dispose()
     {
         foreach (var client in _clients.Values.Where(l => l.IsValueCreated)) client.Value.Dispose();
+        if (_awsHttp.IsValueCreated) _awsHttp.Value.Dispose();
     }
 }

@@ -11,6 +11,7 @@ using Arca.Server.Replication;
 using Arca.Server.Services;
 using Arca.Storage.FileSystem;
 using Arca.Storage.Postgres;
+using Arca.Storage.S3;
 using Arca.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -79,9 +80,16 @@ public static class ArcaServer
             // One line for the operator (`arca serve` prints the message), not a driver stack trace.
             throw new InvalidOperationException($"cannot use the PostgreSQL database {PostgresConnection.Describe(options.Database!)}: {OneLine(e)}");
         }
+        var blobs = app.Services.GetRequiredService<IBlobStore>();
+        if (blobs is S3BlobStore s3) await s3.CheckAccessAsync(); // a wrong bucket or credentials: one clear line at start-up
         // Leftovers of a crash are removed at start-up; but instances sharing a database share the blob store too, and
         // its temporary files may be other instances' uploads in flight: then only what is abandoned goes.
-        await app.Services.GetRequiredService<IBlobStore>().CleanupTemporaryAsync(store is ISharedKeyStore ? options.UploadSessionMaxAge : TimeSpan.Zero);
+        try { await blobs.CleanupTemporaryAsync(store is ISharedKeyStore ? options.UploadSessionMaxAge : TimeSpan.Zero); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Leftovers of interrupted writes are never visible; failing to remove them must not keep the server down.
+            app.Logger.LogWarning(e, "removing leftovers of interrupted writes failed");
+        }
         await AdminBootstrap.RunAsync(store, dataDir, options.AdminToken, app.Logger);
 
         app.UseMiddleware<RequestLoggingMiddleware>();
@@ -138,6 +146,11 @@ public static class ArcaServer
             var dir = string.IsNullOrWhiteSpace(o.BlobStore) ? o.DataDirectory : o.BlobStore["file:".Length..].TrimStart('/').Insert(0, "/");
             return new FileSystemBlobStore(dir);
         }
-        throw new InvalidOperationException("--blob-store: only the file-system store is available in this build (S3 support is not implemented yet)");
+        if (o.BlobStore.StartsWith("s3:", StringComparison.OrdinalIgnoreCase))
+        {
+            try { return new S3BlobStore(S3BlobStoreOptions.Parse(o.BlobStore)); }
+            catch (FormatException e) { throw new InvalidOperationException($"--blob-store: {e.Message}", e); }
+        }
+        throw new InvalidOperationException($"--blob-store '{o.BlobStore}': expected file:/path or s3://bucket[/prefix]?endpoint=URL&region=R");
     }
 }

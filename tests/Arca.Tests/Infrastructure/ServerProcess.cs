@@ -19,6 +19,10 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly System.Text.StringBuilder _log = new();
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>More `arca serve` arguments (e.g. --blob-store) and environment variables for the process.</summary>
+    public List<string> ExtraArgs { get; } = [];
+    public Dictionary<string, string> ExtraEnvironment { get; } = [];
+
     public ServerProcess(string? dataDir = null, int? port = null)
     {
         DataDir = dataDir ?? TempDir.Create("arca-proc");
@@ -39,7 +43,9 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { ArcaCli.DllPath, "serve", "--listen", BaseUrl, "--data", DataDir }) psi.ArgumentList.Add(a);
+        foreach (var a in ExtraArgs) psi.ArgumentList.Add(a);
         psi.Environment["ARCA_ADMIN_TOKEN"] = AdminToken;
+        foreach (var (k, v) in ExtraEnvironment) psi.Environment[k] = v;
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };

@@ -13,211 +13,9 @@ using static Arca.Tests.Migration.OciMigrationSupport;
 
 namespace Arca.Tests.Migration;
 
-/// <summary>
-/// An EMULATOR of JFrog Artifactory's documented REST shapes (not Artifactory): a small Kestrel app under
-/// <c>/artifactory</c> serving local repositories from directories on disk (<c>root/&lt;repo&gt;/&lt;path&gt;</c>):
-/// the deep file list <c>GET /api/storage/&lt;repo&gt;?list&amp;deep=1&amp;listFolders=0</c> (file <c>uri</c>s relative to the
-/// repository with a leading "/", size, sha1, sha2; <c>size</c> as a number, or as a string for repositories named in
-/// <see cref="StringSizeRepos"/> like the documentation's sample), downloads from <c>/&lt;repo&gt;/&lt;path&gt;</c>
-/// (percent-decoded segments), Artifactory's error body <c>{"errors":[{"status","message"}]}</c>, and authentication
-/// required on every request: Basic user:password, or <c>Bearer &lt;token&gt;</c>.
-/// </summary>
-internal sealed class ArtifactoryEmulator : IAsyncDisposable
-{
-    private readonly string _root, _user, _password, _token;
-    public LoopbackHttpServer Server { get; private set; } = null!;
-    public HashSet<string> StringSizeRepos { get; } = [];
-    /// <summary>The Artifactory base URL (what a migration config names as the endpoint).</summary>
-    public string BaseUrl => Server.BaseUrl + "/artifactory";
-
-    private ArtifactoryEmulator(string root, string user, string password, string token)
-    {
-        _root = root; _user = user; _password = password; _token = token;
-    }
-
-    public static async Task<ArtifactoryEmulator> StartAsync(string root, string user, string password, string token)
-    {
-        var emulator = new ArtifactoryEmulator(root, user, password, token);
-        emulator.Server = await LoopbackHttpServer.StartAsync((ctx, _) => emulator.HandleAsync(ctx));
-        return emulator;
-    }
-
-    private readonly Dictionary<string, HttpClient> _dockerRepositories = new(StringComparer.Ordinal);
-
-    /// <summary>A docker repository: its registry API at <c>/artifactory/api/docker/R/v2/</c> is proxied to a real docker-registry.</summary>
-    public void AddDockerRepository(string name, string backingBaseUrl) => _dockerRepositories[name] = new HttpClient { BaseAddress = new Uri(backingBaseUrl + "/") };
-
-    private async Task HandleAsync(HttpContext ctx)
-    {
-        var raw = ctx.Features.Get<IHttpRequestFeature>()!.RawTarget;
-        var path = raw.Split('?')[0];
-        if (!path.StartsWith("/artifactory/", StringComparison.Ordinal)) { await ErrorAsync(ctx, 404, "Not Found"); return; }
-        var auth = ctx.Request.Headers.Authorization.ToString();
-        if (auth != $"Bearer {_token}" && auth != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_user}:{_password}")))
-        {
-            ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Artifactory Realm\"";
-            await ErrorAsync(ctx, 401, auth.Length == 0 ? "Authentication is required" : "Bad credentials");
-            return;
-        }
-        var dockerPrefix = path["/artifactory/".Length..].Split('/');
-        if (dockerPrefix is ["api", "docker", var dockerRepo, "v2", ..] && _dockerRepositories.TryGetValue(dockerRepo, out var backing))
-        {
-            var v2 = raw[$"/artifactory/api/docker/{dockerRepo}".Length..];
-            await RegistryPathProxy.ForwardAsync(ctx, backing, v2, 2);
-            return;
-        }
-        if (ctx.Request.Method != "GET") { await ErrorAsync(ctx, 405, "Method not allowed"); return; }
-        var segments = path["/artifactory/".Length..].Split('/').Select(Uri.UnescapeDataString).ToArray();
-        if (segments is ["api", "pypi", var pypiRepo, .. var pypiRest] && pypiRest.Length > 0)
-        {
-            await PyPIAsync(ctx, pypiRepo, pypiRest);
-            return;
-        }
-        if (segments is ["api", "npm", var npmRepo, .. var rest] && rest.Length > 0)
-        {
-            await NpmAsync(ctx, npmRepo, string.Join('/', rest));
-            return;
-        }
-        if (segments is ["api", "storage", var repo] && ctx.Request.Query.ContainsKey("list") && ctx.Request.Query["deep"] == "1" && ctx.Request.Query["listFolders"] == "0")
-        {
-            await ListAsync(ctx, repo);
-            return;
-        }
-        // The NuGet v3 feed and Helm index of a repository: served from that repository's files (<repo>/index.json, index.yaml...).
-        var feedFile = false;
-        if (segments is ["api", "nuget", "v3", var nugetRepo, .. var nugetRest] && nugetRest.Length > 0) (segments, feedFile) = ([nugetRepo, .. nugetRest], true);
-        else if (segments is ["api", "helm", var helmRepo, .. var helmRest] && helmRest.Length > 0) (segments, feedFile) = ([helmRepo, .. helmRest], true);
-        if ((segments[0] == "api" && !feedFile) || segments.Length < 2 || segments.Any(s => s is "" or "." or ".." || s.Contains('\\')))
-        {
-            await ErrorAsync(ctx, 400, "Unsupported request");
-            return;
-        }
-        var file = Path.Combine([_root, .. segments]);
-        if (!File.Exists(file)) { await ErrorAsync(ctx, 404, "Could not find resource"); return; }
-        ctx.Response.ContentType = "application/octet-stream";
-        ctx.Response.ContentLength = new FileInfo(file).Length;
-        ctx.Response.Headers["X-Checksum-Sha256"] = Hash(SHA256.Create(), file);
-        await ctx.Response.SendFileAsync(file, ctx.RequestAborted);
-    }
-
-    private async Task ListAsync(HttpContext ctx, string repo)
-    {
-        var dir = Path.Combine(_root, repo);
-        if (repo is "" or "." or ".." || !Directory.Exists(dir)) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
-        var asString = StringSizeRepos.Contains(repo);
-        var files = new JsonArray();
-        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            var length = new FileInfo(file).Length;
-            files.Add(new JsonObject
-            {
-                ["uri"] = "/" + Path.GetRelativePath(dir, file).Replace('\\', '/'),
-                ["size"] = asString ? JsonValue.Create(length.ToString()) : JsonValue.Create(length),
-                ["lastModified"] = "2024-05-01T10:00:00.000Z", ["folder"] = asString ? JsonValue.Create("false") : JsonValue.Create(false),
-                ["sha1"] = Hash(SHA1.Create(), file), ["sha2"] = Hash(SHA256.Create(), file),
-                ["mdTimestamps"] = new JsonObject { ["properties"] = "2024-05-01T10:00:00.000Z" },
-            });
-        }
-        await JsonAsync(ctx, 200, new JsonObject { ["uri"] = $"{BaseUrl}/api/storage/{repo}", ["created"] = "2024-05-01T09:00:00.000Z", ["files"] = files });
-    }
-
-    /// <summary>The npm API of a local npm repository: a stored path (<c>name/-/name-1.0.0.tgz</c>) is the tarball,
-    /// anything else a package name whose packument is built from the tarballs stored under <c>name/-/</c>.</summary>
-    private async Task NpmAsync(HttpContext ctx, string repo, string rest)
-    {
-        var dir = Path.Combine(_root, repo);
-        if (!Directory.Exists(dir) || rest.Split('/').Any(s => s is "" or "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
-        var stored = Path.Combine([dir, .. rest.Split('/')]);
-        if (File.Exists(stored))
-        {
-            ctx.Response.ContentType = "application/octet-stream";
-            await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
-            return;
-        }
-        var tarballs = Path.Combine([dir, .. rest.Split('/'), "-"]);
-        if (!Directory.Exists(tarballs)) { await ErrorAsync(ctx, 404, $"Package '{rest}' not found"); return; }
-        var versions = new JsonObject();
-        string? latest = null;
-        foreach (var tgz in Directory.EnumerateFiles(tarballs, "*.tgz", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            var manifest = PackageJson(tgz);
-            var version = manifest["version"]!.GetValue<string>();
-            var bytes = File.ReadAllBytes(tgz);
-            manifest["dist"] = new JsonObject
-            {
-                ["tarball"] = $"{BaseUrl}/api/npm/{repo}/{string.Join('/', Path.GetRelativePath(dir, tgz).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}",
-                ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(bytes)),
-                ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
-            };
-            versions[version] = manifest;
-            latest = version;
-        }
-        await JsonAsync(ctx, 200, new JsonObject { ["name"] = rest, ["dist-tags"] = new JsonObject { ["latest"] = latest }, ["versions"] = versions });
-    }
-
-    /// <summary>The PyPI API of a local PyPI repository stored as <c>name/version/file</c>: PEP 503 HTML pages at
-    /// <c>simple/</c> and <c>simple/&lt;name&gt;/</c> (hrefs relative, with <c>#sha256=</c>), files at the stored path.</summary>
-    private async Task PyPIAsync(HttpContext ctx, string repo, string[] rest)
-    {
-        var dir = Path.Combine(_root, repo);
-        if (!Directory.Exists(dir) || rest.Any(s => s is "." or "..")) { await ErrorAsync(ctx, 404, "Unable to find item"); return; }
-        string Html(IEnumerable<string> anchors) => "<!DOCTYPE html>\n<html><head><title>Simple Index</title></head><body>\n" + string.Concat(anchors) + "</body></html>\n";
-        var projects = Directory.EnumerateDirectories(dir).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
-        rest = rest is [.., ""] ? rest[..^1] : rest; // "simple/" and "simple/<name>/" as "simple" and "simple/<name>"
-        switch (rest)
-        {
-            case ["simple"]:
-                ctx.Response.ContentType = "text/html";
-                await ctx.Response.WriteAsync(Html(projects.Select(p => $"<a href=\"{p}/\">{p}</a><br/>\n")));
-                return;
-            case ["simple", var project]:
-                if (!projects.Contains(project)) { await ErrorAsync(ctx, 404, $"Project {project} not found"); return; }
-                ctx.Response.ContentType = "text/html";
-                var files = Directory.EnumerateFiles(Path.Combine(dir, project), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
-                await ctx.Response.WriteAsync(Html(files.Select(f =>
-                    $"<a href=\"../../{string.Join('/', Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString))}#sha256={Hash(SHA256.Create(), f)}\" data-requires-python=\"&gt;=3.8\">{Path.GetFileName(f)}</a><br/>\n")));
-                return;
-        }
-        var stored = Path.Combine([dir, .. rest]);
-        if (!File.Exists(stored)) { await ErrorAsync(ctx, 404, "Could not find resource"); return; }
-        ctx.Response.ContentType = "application/octet-stream";
-        await ctx.Response.SendFileAsync(stored, ctx.RequestAborted);
-    }
-
-    private static JsonObject PackageJson(string tgz)
-    {
-        using var file = File.OpenRead(tgz);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var tar = new TarReader(gzip);
-        while (tar.GetNextEntry() is { } entry)
-            if (entry.Name == "package/package.json")
-                return (JsonObject)JsonNode.Parse(entry.DataStream!)!;
-        throw new InvalidDataException($"{tgz}: no package/package.json");
-    }
-
-    private static string Hash(HashAlgorithm algorithm, string file)
-    {
-        using (algorithm)
-        using (var stream = File.OpenRead(file))
-            return Convert.ToHexStringLower(algorithm.ComputeHash(stream));
-    }
-
-    private static Task JsonAsync(HttpContext ctx, int status, JsonNode body)
-    {
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsync(body.ToJsonString());
-    }
-
-    private static Task ErrorAsync(HttpContext ctx, int status, string message) =>
-        JsonAsync(ctx, status, new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["status"] = status, ["message"] = message }) });
-
-    public ValueTask DisposeAsync() => Server.DisposeAsync();
-}
-
 /// <summary>`arca registry migrate` from the Artifactory EMULATOR above (type JFROG) into an Arca server: a generic
 /// repository (package/version/path from the first two path segments) and a Maven repository.</summary>
-public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
+public sealed partial class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
 {
     private const string User = "migrator", Password = "jfrog-pw", Token = "jfrog-access-token";
     private ArtifactoryEmulator _jfrog = null!;
@@ -230,6 +28,9 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         _root = Path.Combine(_work, "artifactory");
         _jfrog = await ArtifactoryEmulator.StartAsync(_root, User, Password, Token);
         _jfrog.StringSizeRepos.Add("libs-release-local");
+        foreach (var (key, packageType) in new[] { ("files-local", "generic"), ("libs-release-local", "maven"), ("npm-local", "npm"), ("pypi-local", "pypi"),
+                     ("docker-local", "docker"), ("nuget-local", "nuget"), ("helm-local", "helm"), ("go-local", "go") })
+            _jfrog.AddRepository(key, "local", packageType);
         _arca = await TestServer.StartAsync();
     }
 
@@ -335,8 +136,9 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var versions = JsonDocument.Parse(await _arca.Admin.GetStringAsync("api/v1/registries/files/versions?package=tools")).RootElement.ToString();
         Assert.Contains("\"1.0\"", versions);
         Assert.Contains("\"2.0\"", versions);
-        // Listing used the documented deep list; every request was authenticated with Basic.
-        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/storage/files-local?list&deep=1&listFolders=0");
+        // Listing used AQL (the storage list is only the fallback); every request was authenticated with Basic.
+        Assert.Contains(_jfrog.AqlQueries, q => q.StartsWith("items.find({\"repo\":\"files-local\",\"type\":\"file\"})", StringComparison.Ordinal));
+        Assert.DoesNotContain(_jfrog.Server.Requests, r => r.Path.StartsWith("/artifactory/api/storage/", StringComparison.Ordinal));
         Assert.All(_jfrog.Server.Requests, r => Assert.StartsWith("Basic ", r.Authorization));
 
         _jfrog.Server.Requests.Clear();
@@ -497,7 +299,7 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var seen = _jfrog.Server.Requests.ToList();
         Assert.Contains(seen, r => r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/_catalog?", StringComparison.Ordinal) && r.Path.Contains("last="));
         Assert.Contains(seen, r => r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/team/api/blobs/", StringComparison.Ordinal) && r.Authorization?.StartsWith("Basic ") == true);
-        Assert.DoesNotContain(seen, r => !r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/", StringComparison.Ordinal));
+        Assert.DoesNotContain(seen, r => !r.Path.StartsWith("/artifactory/api/docker/docker-local/v2/", StringComparison.Ordinal) && r.Path != "/artifactory/api/repositories/docker-local");
 
         var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
         second.AssertOk("rerun");
@@ -559,5 +361,33 @@ public sealed class ArtifactoryEmulatorMigrationTests : IAsyncLifetime
         var failure = Assert.Single(ReportItems(report));
         Assert.Contains("401", failure.GetProperty("error").GetString());
         Assert.Null(await Sha256OfAsync("pkg/files/generic/tools/1.0/tool.bin"));
+    }
+    [Fact]
+    public async Task Migrates_oci_helm_charts_from_a_docker_repository_as_HELM_without_its_images()
+    {
+        await using var registry = await DockerRegistryServer.StartAsync();
+        _jfrog.AddRepository("docker-charts", "local", "docker");
+        _jfrog.AddDockerRepository("docker-charts", registry.BaseUrl);
+        using var push = BasicClient(registry.BaseUrl, null, null);
+        var (image, imageBlobs) = RandomImage("jfrog-helm-image", 4096);
+        await PushAsync(push, "charts/app", image, imageBlobs, "1.0");
+        var (chartConfig, chartLayer, chart) = Arca.Tests.Http.Oci.OciTestContent.HelmChartArtifact("apichart", "1.5.0", "3.1");
+        await PushAsync(push, "apichart", chart, [chartConfig, chartLayer], "1.5.0");
+        var config = Config($"{"{"} username: {User}, password: {Password} {"}"}", """
+              - artifactType: HELM
+                sourceRegistry: docker-charts
+                destinationRegistry: jfrog-helm
+            """);
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        run.AssertOk("helm migration from the Artifactory emulator");
+        Assert.Equal(1, Mapping(run, 0).GetProperty("succeeded").GetInt32());
+        using var arca = _arca.CreateClient(_arca.AdminToken);
+        Assert.Equal(chart.Digest, await ManifestDigestAsync(arca, "jfrog-helm/apichart", "1.5.0"));
+        Assert.Equal(chartConfig.Bytes, await arca.GetByteArrayAsync($"v2/jfrog-helm/apichart/blobs/{chartConfig.Digest}"));
+        Assert.Null(await ManifestDigestAsync(arca, "jfrog-helm/charts/app", "1.0"));
+        var index = await arca.GetStringAsync("pkg/jfrog-helm/helm/index.yaml");
+        Assert.Contains("apichart:", index);
+        Assert.Contains(chartLayer.Digest["sha256:".Length..], index);
+        Assert.Contains(_jfrog.Server.Requests, r => r.Path == "/artifactory/api/docker/docker-charts/v2/apichart/manifests/1.5.0");
     }
 }

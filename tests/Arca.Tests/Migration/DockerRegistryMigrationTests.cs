@@ -84,8 +84,17 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
 
         // Dry run first: lists what would move, the destination stays untouched.
         var dryConfig = Config(TeamAndCharts);
-        var dry = await MigrateAsync(_work, dryConfig, Env, "--dry-run");
+        var dryReport = Path.Combine(_work, "dry.json");
+        var dry = await MigrateAsync(_work, dryConfig, Env, "--dry-run", "--report", dryReport);
         dry.AssertOk("dry run");
+        // Real sizes: every manifest plus its config and layers (an index: plus each child manifest and its blobs).
+        Assert.DoesNotContain("size unknown", dry.Stdout);
+        var drySizes = ReportItems(dryReport).ToDictionary(i => i.GetProperty("item").GetString()!, i => i.GetProperty("size").GetInt64());
+        Assert.Equal(await ImageSizeFromSourceAsync(_sourceHttp, "team/app", "1.0"), drySizes["team/app:1.0"]);
+        Assert.Equal(cliOld.Size + cliOldBlobs.Sum(b => b.Size), drySizes["team/tools/cli:1.0"]);
+        Assert.Equal(cliNew.Size + cliNewBlobs.Sum(b => b.Size), drySizes["team/tools/cli:latest"]);
+        Assert.Equal(chart.Size + chartConfig.Size + chartLayer.Size, drySizes["charts/mychart:0.1.0"]);
+        Assert.Equal(5, drySizes.Count);
         Assert.Contains("would copy  team/app:1.0", dry.Stdout);
         Assert.Contains("would copy  team/tools/cli:latest", dry.Stdout);
         Assert.Contains("would copy  charts/mychart:0.1.0", dry.Stdout);
@@ -125,7 +134,8 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
         Assert.Equal(5, items.Count);
         Assert.All(items, i => Assert.Equal("succeeded", i.GetProperty("status").GetString()));
 
-        // No-op rerun: everything skipped, 0 bytes, and the source only answered listings and manifest HEADs.
+        // No-op rerun: everything skipped, 0 bytes, and the source only answered listings and the listing's manifest
+        // reads (one per tag, plus the index's two platform manifests): no blob, no referrer, nothing per copy.
         _source.ClearLog();
         var second = await MigrateAsync(_work, Config(TeamAndCharts), Env, "--format", "json");
         second.AssertOk("rerun");
@@ -135,7 +145,102 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
         Assert.Equal(0, Mapping(second, 0).GetProperty("bytes").GetInt64() + Mapping(second, 1).GetProperty("bytes").GetInt64());
         var requests = _source.Requests();
         Assert.DoesNotContain(requests, r => r.Uri.Contains("/blobs/", StringComparison.Ordinal));
-        Assert.DoesNotContain(requests, r => r.Method == "GET" && r.Uri.Contains("/manifests/", StringComparison.Ordinal));
+        var manifestReads = requests.Where(r => r.Uri.Contains("/manifests/", StringComparison.Ordinal)).ToList();
+        Assert.All(manifestReads, r => Assert.Equal("GET", r.Method));
+        Assert.Equal(7, manifestReads.Count); // app:1.0 + 2 platforms, cli 1.0/1.1/latest, mychart:0.1.0
+    }
+
+    /// <summary>What the listing must report for an image, computed independently from the manifests as pushed:
+    /// manifest bytes + config + layers, for an index also each child manifest and its blobs (shared blobs once).</summary>
+    private static async Task<long> ImageSizeFromSourceAsync(HttpClient http, string repository, string reference)
+    {
+        var counted = new HashSet<string>();
+        long total = 0;
+        async Task AddAsync(string manifestReference)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/manifests/{manifestReference}");
+            request.Headers.Accept.ParseAdd(OciTestContent.OciIndex);
+            request.Headers.Accept.ParseAdd(OciTestContent.OciManifest);
+            using var response = await http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            total += bytes.Length;
+            var root = System.Text.Json.JsonDocument.Parse(bytes).RootElement;
+            var blobs = root.TryGetProperty("layers", out var layers) ? layers.EnumerateArray().ToList() : [];
+            if (root.TryGetProperty("config", out var config)) blobs.Add(config);
+            foreach (var blob in blobs)
+                if (counted.Add(blob.GetProperty("digest").GetString()!)) total += blob.GetProperty("size").GetInt64();
+            if (root.TryGetProperty("manifests", out var children))
+                foreach (var child in children.EnumerateArray())
+                    if (counted.Add(child.GetProperty("digest").GetString()!)) await AddAsync(child.GetProperty("digest").GetString()!);
+        }
+        await AddAsync(reference);
+        return total;
+    }
+
+    [Fact]
+    public async Task A_repository_holding_a_chart_and_an_image_gives_the_chart_to_HELM_and_the_image_to_DOCKER()
+    {
+        var (image, imageBlobs) = RandomImage("mixed-image", 4096);
+        var (chartConfig, chartLayer, chart) = OciTestContent.HelmChartArtifact("mixed", "0.2.0", "2.0");
+        await PushAsync(_sourceHttp, "mixed/stuff", image, imageBlobs, "1.0");
+        await PushAsync(_sourceHttp, "mixed/stuff", chart, [chartConfig, chartLayer], "0.2.0");
+        var mappings = """
+              - artifactType: HELM
+                sourceRegistry: mixed
+                destinationRegistry: helm-mixed
+              - artifactType: DOCKER
+                sourceRegistry: mixed
+                destinationRegistry: docker-mixed
+            """;
+        var report = Path.Combine(_work, "mixed.json");
+        (await MigrateAsync(_work, Config(mappings), Env, "--report", report)).AssertOk("mixed migration");
+        var items = ReportItems(report);
+        Assert.Equal(2, items.Count);
+        Assert.Equal(["0.2.0"], await TagsAsync(_arcaHttp, "helm-mixed/stuff"));
+        Assert.Equal(chart.Digest, await ManifestDigestAsync(_arcaHttp, "helm-mixed/stuff", "0.2.0"));
+        Assert.Equal(["1.0"], await TagsAsync(_arcaHttp, "docker-mixed/stuff"));
+        Assert.Equal(image.Digest, await ManifestDigestAsync(_arcaHttp, "docker-mixed/stuff", "1.0"));
+    }
+
+    [Fact]
+    public async Task A_tag_that_moves_after_the_listing_copies_the_listed_manifest_or_fails_clearly_when_it_is_gone()
+    {
+        var (listed, listedBlobs) = RandomImage("listed", 2048);
+        var (moved, movedBlobs) = RandomImage("moved", 2048);
+        await PushAsync(_sourceHttp, "team/app", listed, listedBlobs, "3.0");
+        await _arca.CreateRegistryAsync("docker-prod", "DOCKER");
+        var config = Arca.Migration.Config.ConfigLoader.Load(Config("""
+              - artifactType: DOCKER
+                sourceRegistry: team
+                destinationRegistry: docker-prod
+            """), name => Env.GetValueOrDefault(name));
+        var mapping = config.Mappings[0] with { ListConcurrency = 2 };
+        using var source = new Arca.Migration.Sources.DockerRegistrySource(config.Source);
+        using var destination = new Arca.Migration.Destinations.ArcaDestination(config.Destination);
+        var items = new List<Arca.Migration.Engine.MigrationItem>();
+        await foreach (var item in source.ListAsync(mapping, new Arca.Migration.Engine.PackageFilter([], []), default)) items.Add(item);
+        var image = Assert.IsType<Arca.Migration.Sources.OciImageItem>(Assert.Single(items));
+        Assert.Equal(listed.Digest, image.Digest);
+
+        await PushAsync(_sourceHttp, "team/app", moved, movedBlobs, "3.0"); // the tag moves before the copy
+        var writer = destination.WriterFor("DOCKER")!;
+        var (status, _) = await writer.WriteAsync(image, mapping, overwrite: false, default);
+        Assert.Equal(Arca.Migration.Engine.ItemStatus.Succeeded, status);
+        Assert.Equal(listed.Digest, await ManifestDigestAsync(_arcaHttp, "docker-prod/app", "3.0"));
+
+        // Listed, then the tag moved AND the listed manifest was deleted: the copy fails and says what happened.
+        var (third, thirdBlobs) = RandomImage("third", 2048);
+        await PushAsync(_sourceHttp, "team/app", third, thirdBlobs, "4.0");
+        items.Clear();
+        await foreach (var item in source.ListAsync(mapping, new Arca.Migration.Engine.PackageFilter([], []), default)) items.Add(item);
+        var listedFour = items.OfType<Arca.Migration.Sources.OciImageItem>().Single(i => i.Tag == "4.0");
+        await PushAsync(_sourceHttp, "team/app", moved, movedBlobs, "4.0");
+        using (var delete = await _sourceHttp.DeleteAsync($"v2/team/app/manifests/{third.Digest}"))
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => writer.WriteAsync(listedFour, mapping, overwrite: false, default));
+        Assert.Contains($"team/app:4.0 was listed as {third.Digest}, which the source no longer has (the tag moved to {moved.Digest} since the listing", error.Message);
+        Assert.Null(await ManifestDigestAsync(_arcaHttp, "docker-prod/app", "4.0"));
     }
 
     [Fact]
@@ -204,10 +309,12 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
         Assert.Equal(images, secondItems.Count);
         Assert.All(secondItems, i => Assert.Contains(i.GetProperty("status").GetString(), new[] { "succeeded", "skipped" }));
         Assert.DoesNotContain(secondItems, i => i.GetProperty("status").GetString() == "succeeded" && doneFirst.Contains(i.GetProperty("item").GetString()!));
-        // The source served no content of the images finished in the first run.
+        // The source served no content of the images finished in the first run: only their listing (tags and the
+        // tag's manifest, which the listing reads for digest and size).
         var requests = _source.Requests();
         foreach (var done in doneFirst)
-            Assert.DoesNotContain(requests, r => r.Uri.StartsWith($"/v2/{done.Split(':')[0]}/", StringComparison.Ordinal) && r.Method == "GET" && !r.Uri.Contains("/tags/list"));
+            Assert.DoesNotContain(requests, r => r.Uri.StartsWith($"/v2/{done.Split(':')[0]}/", StringComparison.Ordinal) && r.Method == "GET"
+                && !r.Uri.Contains("/tags/list") && !r.Uri.EndsWith("/manifests/1", StringComparison.Ordinal));
         foreach (var (repository, digest) in pushed)
             Assert.Equal(digest, await ManifestDigestAsync(_arcaHttp, $"docker-prod/{repository}", "1"));
     }

@@ -23,6 +23,9 @@ namespace Arca.Tests.Migration;
 /// <c>npm</c> (one component per tarball <c>name/-/bare-version.tgz</c>, group = scope; the packument at
 /// <c>/repository/R/name</c>), <c>raw</c> (one component per file, 3.70+ style paths with a leading '/', version "") and <c>maven2</c> (one
 /// component per group/artifact/version holding every file of that directory, sidecars included; paths without '/').
+/// <c>GET /service/rest/v1/repositories</c> lists every repository (hosted ones from the above, plus proxy and group
+/// repositories the test adds) as RepositoryXO, or answers 403 like for a user without configuration rights; a group's
+/// detail <c>/service/rest/v1/repositories/&lt;format&gt;/group/&lt;name&gt;</c> gives <c>group.memberNames</c>.
 /// </summary>
 internal sealed class NexusEmulator : IAsyncDisposable
 {
@@ -50,6 +53,28 @@ internal sealed class NexusEmulator : IAsyncDisposable
     /// <summary>A docker repository: its registry API at <c>/repository/R/v2/</c> is proxied to a real docker-registry.</summary>
     public void AddDockerRepository(string name, string backingBaseUrl) => _dockerRepositories[name] = new HttpClient { BaseAddress = new Uri(backingBaseUrl + "/") };
 
+    private readonly List<JsonObject> _otherRepositories = [];
+    private readonly Dictionary<string, string[]> _groupMembers = new(StringComparer.Ordinal);
+
+    /// <summary>Like a user without the right to read repository configuration: the repositories API answers 403.</summary>
+    public bool RepositoriesForbidden { get; set; }
+
+    /// <summary>A proxy repository (listed by the repositories API only; it serves no content here).</summary>
+    public void AddProxyRepository(string name, string format, string remoteUrl) =>
+        _otherRepositories.Add(RepositoryXo(name, format, "proxy", new JsonObject { ["proxy"] = new JsonObject { ["remoteUrl"] = remoteUrl } }));
+
+    /// <summary>A group repository over <paramref name="members"/> (its detail endpoint gives <c>group.memberNames</c>).</summary>
+    public void AddGroupRepository(string name, string format, params string[] members)
+    {
+        _otherRepositories.Add(RepositoryXo(name, format, "group", new JsonObject()));
+        _groupMembers[name] = members;
+    }
+
+    private JsonObject RepositoryXo(string name, string format, string type, JsonObject attributes) => new()
+    {
+        ["name"] = name, ["format"] = format, ["type"] = type, ["url"] = $"{BaseUrl}/repository/{name}", ["attributes"] = attributes,
+    };
+
     private async Task HandleAsync(HttpContext ctx)
     {
         if (ctx.Request.Headers.Authorization.ToString() != "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_user}:{_password}")))
@@ -59,6 +84,32 @@ internal sealed class NexusEmulator : IAsyncDisposable
             return;
         }
         var path = ctx.Request.Path.Value ?? "";
+        // GET /service/rest/v1/repositories: a plain array of RepositoryXO {name, format, type, url, attributes}.
+        if (path == "/service/rest/v1/repositories")
+        {
+            if (RepositoriesForbidden)
+            {
+                await JsonAsync(ctx, 403, new JsonObject { ["status-code"] = 403, ["status-message"] = "FORBIDDEN" });
+                return;
+            }
+            var hosted = _repositories.Select(r => RepositoryXo(r.Key, r.Value.Format, "hosted", new JsonObject()))
+                .Concat(_dockerRepositories.Keys.Select(name => RepositoryXo(name, "docker", "hosted", new JsonObject())));
+            await JsonAsync(ctx, 200, new JsonArray(hosted.Concat(_otherRepositories.Select(r => r.DeepClone().AsObject())).Select(r => (JsonNode)r).ToArray()));
+            return;
+        }
+        // GET /service/rest/v1/repositories/{format}/group/{name}: the group's detail, with group.memberNames.
+        if (path.StartsWith("/service/rest/v1/repositories/", StringComparison.Ordinal)
+            && path["/service/rest/v1/repositories/".Length..].Split('/') is [var groupFormat, "group", var groupName]
+            && _groupMembers.TryGetValue(groupName, out var members))
+        {
+            await JsonAsync(ctx, 200, new JsonObject
+            {
+                ["name"] = groupName, ["format"] = groupFormat, ["type"] = "group", ["online"] = true, ["url"] = $"{BaseUrl}/repository/{groupName}",
+                ["storage"] = new JsonObject { ["blobStoreName"] = "default", ["strictContentTypeValidation"] = true },
+                ["group"] = new JsonObject { ["memberNames"] = new JsonArray(members.Select(m => (JsonNode)m).ToArray()) },
+            });
+            return;
+        }
         if (path == "/service/rest/v1/components")
         {
             var name = ctx.Request.Query["repository"].ToString();
@@ -607,5 +658,109 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
         var failure = Assert.Single(ReportItems(report));
         Assert.Contains("401", failure.GetProperty("error").GetString());
         Assert.Null(await Sha256AtAsync("pkg/nexus-secret/generic/p/1/f.bin"));
+    }
+    [Fact]
+    public async Task Migrates_oci_helm_charts_from_a_docker_repository_as_HELM_and_leaves_the_images_to_DOCKER()
+    {
+        await using var registry = await DockerRegistryServer.StartAsync();
+        _nexus.AddDockerRepository("docker-hosted", registry.BaseUrl);
+        using var push = BasicClient(registry.BaseUrl, null, null);
+        var (image, imageBlobs) = RandomImage("nexus-helm-image", 4096);
+        await PushAsync(push, "app", image, imageBlobs, "1.0");
+        var (chartConfig, chartLayer, chart) = Arca.Tests.Http.Oci.OciTestContent.HelmChartArtifact("webchart", "0.4.0", "1.2.3");
+        await PushAsync(push, "webchart", chart, [chartConfig, chartLayer], "0.4.0");
+        var config = Config(Password, """
+              - artifactType: HELM
+                sourceRegistry: docker-hosted
+                destinationRegistry: nexus-helm
+              - artifactType: DOCKER
+                sourceRegistry: docker-hosted
+                destinationRegistry: nexus-docker
+            """);
+        var first = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        first.AssertOk("helm migration from the Nexus emulator");
+        Assert.Equal(1, Mapping(first, 0).GetProperty("succeeded").GetInt32());
+        Assert.Equal(1, Mapping(first, 1).GetProperty("succeeded").GetInt32());
+        using var arca = BasicClient(_arca.BaseUrl, "admin", _arca.AdminToken);
+        Assert.Equal(chart.Digest, await ManifestDigestAsync(arca, "nexus-helm/webchart", "0.4.0"));
+        Assert.Equal(chartConfig.Bytes, await arca.GetByteArrayAsync($"v2/nexus-helm/webchart/blobs/{chartConfig.Digest}"));
+        Assert.Null(await ManifestDigestAsync(arca, "nexus-helm/app", "1.0"));
+        Assert.Equal(image.Digest, await ManifestDigestAsync(arca, "nexus-docker/app", "1.0"));
+        Assert.Null(await ManifestDigestAsync(arca, "nexus-docker/webchart", "0.4.0"));
+        // The chart is a chart at the destination: the classic repository view lists it with its archive digest.
+        var index = await _arca.Admin.GetStringAsync("pkg/nexus-helm/helm/index.yaml");
+        Assert.Contains("webchart:", index);
+        Assert.Contains("version: 0.4.0", index);
+        Assert.Contains(chartLayer.Digest["sha256:".Length..], index);
+
+        var second = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--format", "json");
+        second.AssertOk("rerun");
+        Assert.Equal(1, Mapping(second, 0).GetProperty("skipped").GetInt32());
+        Assert.Equal(1, Mapping(second, 1).GetProperty("skipped").GetInt32());
+    }
+
+    [Fact]
+    public async Task Proxy_group_wrong_format_unknown_and_go_repositories_are_refused_with_the_reason()
+    {
+        Repository("raw-hosted", "raw", new Dictionary<string, byte[]> { ["p/1/f.bin"] = Random(64) });
+        Repository("libs-release", "maven2", new Dictionary<string, byte[]> { ["org/acme/lib/1.0/lib-1.0.pom"] = Pom("org.acme", "lib", "1.0") });
+        _nexus.AddProxyRepository("maven-central", "maven2", "https://repo1.maven.org/maven2/");
+        _nexus.AddGroupRepository("raw-all", "raw", "raw-hosted", "raw-proxy");
+        _nexus.AddProxyRepository("go-proxy", "go", "https://proxy.golang.org/");
+        var config = Config(Password, """
+              - artifactType: MAVEN
+                sourceRegistry: maven-central
+                destinationRegistry: refused-proxy
+              - artifactType: GENERIC
+                sourceRegistry: raw-all
+                destinationRegistry: refused-group
+              - artifactType: MAVEN
+                sourceRegistry: raw-hosted
+                destinationRegistry: refused-format
+              - artifactType: NPM
+                sourceRegistry: no-such-repo
+                destinationRegistry: refused-unknown
+              - artifactType: GO
+                sourceRegistry: go-proxy
+                destinationRegistry: refused-go
+              - artifactType: MAVEN
+                sourceRegistry: libs-release
+                destinationRegistry: accepted-maven
+            """);
+        var report = Path.Combine(_work, "refused.json");
+        var run = await MigrateAsync(_work, config, new Dictionary<string, string?>(), "--report", report);
+        Assert.NotEqual(0, run.ExitCode);
+        var errors = ReportItems(report).Where(i => !i.TryGetProperty("item", out _)) // mapping-level failures
+            .ToDictionary(i => i.GetProperty("mapping").GetString()!, i => i.GetProperty("error").GetString()!);
+        Assert.Equal(5, errors.Count);
+        Assert.Contains("maven-central is a proxy repository of https://repo1.maven.org/maven2/", errors["maven-central->refused-proxy (MAVEN)"]);
+        Assert.Contains("raw-all is a group repository", errors["raw-all->refused-group (GENERIC)"]);
+        Assert.Contains("members: raw-hosted, raw-proxy", errors["raw-all->refused-group (GENERIC)"]);
+        Assert.Contains("raw-hosted is a raw repository, but artifact type MAVEN is migrated from a maven2 repository (a raw repository migrates as GENERIC)",
+            errors["raw-hosted->refused-format (MAVEN)"]);
+        Assert.Contains("no repository named no-such-repo", errors["no-such-repo->refused-unknown (NPM)"]);
+        Assert.Contains("Nexus Repository 3 has no hosted Go repositories", errors["go-proxy->refused-go (GO)"]);
+        Assert.Contains("listing raw-all->refused-group (GENERIC) failed: raw-all is a group repository", run.Stderr); // the console says why too
+        // Nothing was listed from a refused repository; the fitting one migrated.
+        Assert.DoesNotContain(_nexus.Server.Requests, r => r.Path.Contains("repository=maven-central") || r.Path.Contains("repository=raw-all")
+            || r.Path.Contains("repository=raw-hosted") || r.Path.Contains("repository=no-such-repo"));
+        Assert.Contains(ReportItems(report), i => i.TryGetProperty("item", out var item) && item.GetString() == "org/acme/lib/1.0/lib-1.0.pom"
+            && i.GetProperty("status").GetString() == "succeeded");
+    }
+
+    [Fact]
+    public async Task Without_rights_to_read_the_repository_configuration_the_check_is_skipped_and_the_migration_runs()
+    {
+        _nexus.RepositoriesForbidden = true;
+        var file = Random(128);
+        Repository("raw-unchecked", "raw", new Dictionary<string, byte[]> { ["tool/2.0/tool.bin"] = file });
+        var config = Config(Password, """
+              - artifactType: GENERIC
+                sourceRegistry: raw-unchecked
+                destinationRegistry: nexus-unchecked
+            """);
+        (await MigrateAsync(_work, config, new Dictionary<string, string?>())).AssertOk("migration without the repositories API");
+        Assert.Contains(_nexus.Server.Requests, r => r.Path == "/service/rest/v1/repositories");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), await Sha256AtAsync("pkg/nexus-unchecked/generic/tool/2.0/tool.bin"));
     }
 }

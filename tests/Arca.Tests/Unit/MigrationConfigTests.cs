@@ -82,4 +82,17 @@ public sealed class MigrationConfigTests
     [InlineData("@acme/*", "@acme/util", true)]
     [InlineData("v1.*", "v1x2", false)]
     public void Globs(string pattern, string name, bool match) => Assert.Equal(match, new Glob(pattern).IsMatch(name));
+    [Fact]
+    public void AwsRegion_is_a_DOCKER_REGISTRY_source_extension_checked_with_its_line()
+    {
+        var docker = Valid.Replace("type: HAR", "type: DOCKER_REGISTRY\n  awsRegion: eu-west-3");
+        Assert.Equal("eu-west-3", ConfigLoader.Parse(docker, "m.yaml", Env(("SRC_USER", "u"), ("SRC_TOKEN", "p"))).Source.AwsRegion);
+
+        var bad = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(docker.Replace("eu-west-3", "Europe"), "m.yaml", Env(("SRC_USER", "u"), ("SRC_TOKEN", "p"))));
+        Assert.Contains("m.yaml:7: source.awsRegion: 'Europe' is not an AWS region", bad.Message);
+        var wrongType = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace("type: HAR", "type: NEXUS\n  awsRegion: us-east-1"), "m.yaml", Env(("SRC_USER", "u"), ("SRC_TOKEN", "p"))));
+        Assert.Contains("m.yaml:7: source.awsRegion: only a DOCKER_REGISTRY source authenticates with AWS ECR", wrongType.Message);
+        var onDestination = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace("type: ARCA", "type: ARCA\n  awsRegion: us-east-1"), "m.yaml", Env(("SRC_USER", "u"), ("SRC_TOKEN", "p"))));
+        Assert.Contains("m.yaml:11: destination.awsRegion: only a DOCKER_REGISTRY source", onDestination.Message);
+    }
 }

@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Arca.Core.Model;
-using Arca.Core.Storage;
 
-namespace Arca.Storage.FileSystem;
+namespace Arca.Core.Storage;
 
-/// <summary>Copies a stream to a destination while computing the digests a blob write needs, in one pass.</summary>
+/// <summary>Copies a stream to a destination while computing the digests a blob write needs, in one pass (shared by
+/// every blob store driver).</summary>
 public sealed class BlobHasher : IDisposable
 {
     private readonly IncrementalHash _primary;

@@ -5,7 +5,7 @@ using Arca.Core.Storage;
 namespace Arca.Tests.Storage;
 
 /// <summary>
-/// The behaviour every IMetadataStore must have. Each implementation (SQLite now, PostgreSQL later) gets a
+/// The behaviour every IMetadataStore must have. Each implementation (SQLite, PostgreSQL) gets a
 /// subclass that only says how to create a fresh, migrated store.
 /// </summary>
 public abstract class MetadataStoreContract : IAsyncLifetime

@@ -7,12 +7,16 @@ namespace Arca.Core.Storage;
 /// </summary>
 public interface IClusterLockStore
 {
-    /// <summary>Takes the lock without waiting; null when another instance holds it. Dispose the lease to release it.</summary>
-    Task<IClusterLease?> TryLockAsync(string name, CancellationToken ct = default);
+    /// <summary>Takes the lock without waiting; null when another instance holds it (exclusively, or at all when
+    /// <paramref name="shared"/> is false). Shared holders do not exclude each other. Dispose the lease to release it.</summary>
+    Task<IClusterLease?> TryLockAsync(string name, bool shared = false, CancellationToken ct = default);
 }
 
 public interface IClusterLease : IAsyncDisposable
 {
     /// <summary>False once the lock is lost (e.g. the database connection holding it broke): stop acting as its holder.</summary>
     Task<bool> IsHeldAsync(CancellationToken ct = default);
+
+    /// <summary>For a shared lease: true when no other instance holds the lock, shared or not.</summary>
+    Task<bool> IsSoleHolderAsync(CancellationToken ct = default);
 }

@@ -13,15 +13,37 @@ namespace Arca.Server.Replication;
 public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRunner runner, ILogger<ReplicationScheduler> logger) : BackgroundService
 {
     public static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
-    private const string SchedulerLock = "replication-scheduler";
+    private const string SchedulerLock = "replication-scheduler", InstancesLock = "instances";
     private readonly Dictionary<string, (string Cron, DateTimeOffset Due)> _due = new();
-    private IClusterLease? _lease;
+    private IClusterLease? _lease, _presence;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var interrupted = await store.FailInterruptedExecutionsAsync("the server stopped while this execution was running", cancellationToken);
-        if (interrupted > 0) logger.LogWarning("marked {Count} interrupted replication execution(s) as failed", interrupted);
+        if (await IsOnlyInstanceAsync(cancellationToken))
+        {
+            var interrupted = await store.FailInterruptedExecutionsAsync("the server stopped while this execution was running", cancellationToken);
+            if (interrupted > 0) logger.LogWarning("marked {Count} interrupted replication execution(s) as failed", interrupted);
+        }
+        else logger.LogInformation("other instances are running: executions marked running are left to them");
         await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether no other instance shares the database: only then are executions marked running surely orphaned (another
+    /// live instance may be running them). Every instance holds the "instances" lock shared for its lifetime and is
+    /// alone when nobody else holds it. Two instances starting together may both see the other: then neither marks
+    /// anything, which errs on the safe side.
+    /// </summary>
+    private async Task<bool> IsOnlyInstanceAsync(CancellationToken ct)
+    {
+        if (store is not IClusterLockStore locks) return true;
+        for (var attempt = 0; _presence is null && attempt < 50; attempt++)
+        {
+            // Another instance checking whether it is alone holds the lock exclusively for a moment.
+            _presence = await locks.TryLockAsync(InstancesLock, shared: true, ct);
+            if (_presence is null) await Task.Delay(100, ct);
+        }
+        return _presence is not null && await _presence.IsSoleHolderAsync(ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -29,6 +51,7 @@ public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRun
         await base.StopAsync(cancellationToken);
         await runner.StopAllAsync().WaitAsync(cancellationToken);
         if (_lease is not null) await _lease.DisposeAsync();
+        if (_presence is not null) await _presence.DisposeAsync();
     }
 
     /// <summary>Whether this instance fires the cron rules now (always, when the store is not shared).</summary>
@@ -42,7 +65,7 @@ public sealed class ReplicationScheduler(IReplicationStore store, ReplicationRun
             _lease = null;
             logger.LogWarning("lost the replication scheduler lock; another instance fires scheduled rules");
         }
-        _lease = await locks.TryLockAsync(SchedulerLock, ct);
+        _lease = await locks.TryLockAsync(SchedulerLock, shared: false, ct);
         if (_lease is not null) logger.LogInformation("this instance fires scheduled replication rules");
         return _lease is not null;
     }

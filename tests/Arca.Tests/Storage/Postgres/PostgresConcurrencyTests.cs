@@ -95,3 +95,52 @@ public sealed class PostgresConcurrencyTests : IAsyncLifetime
         Assert.Equal(24, (await oci[0].ListTagsAsync(registry.Id, "app", null, 100))!.Count);
     }
 }
+
+/// <summary>Cluster locks (advisory locks) between store instances, as between servers.</summary>
+public sealed class PostgresClusterLockTests : IAsyncLifetime
+{
+    private readonly PostgresDatabase _db = new("locks");
+    private PostgresMetadataStore _one = null!, _two = null!;
+
+    public async Task InitializeAsync()
+    {
+        _one = (PostgresMetadataStore)await _db.CreateStoreAsync();
+        _two = new PostgresMetadataStore(_db.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _two.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_exclusive_lock_has_one_holder_until_released()
+    {
+        var held = await _one.TryLockAsync("job");
+        Assert.NotNull(held);
+        Assert.True(await held.IsHeldAsync());
+        Assert.Null(await _two.TryLockAsync("job"));
+        Assert.NotNull(await _two.TryLockAsync("other-job"));
+        await held.DisposeAsync();
+        await using var next = await _two.TryLockAsync("job");
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task Shared_holders_know_whether_they_are_alone()
+    {
+        await using var first = await _one.TryLockAsync("instances", shared: true);
+        Assert.NotNull(first);
+        Assert.True(await first.IsSoleHolderAsync());
+        var second = await _two.TryLockAsync("instances", shared: true);
+        Assert.NotNull(second);
+        Assert.False(await first.IsSoleHolderAsync());
+        Assert.False(await second.IsSoleHolderAsync());
+        Assert.Null(await _two.TryLockAsync("instances")); // exclusive: not while shared holders exist
+        await second.DisposeAsync();
+        Assert.True(await first.IsSoleHolderAsync());
+        Assert.True(await first.IsHeldAsync()); // checking did not give the shared hold away
+        Assert.Null(await _two.TryLockAsync("instances"));
+    }
+}

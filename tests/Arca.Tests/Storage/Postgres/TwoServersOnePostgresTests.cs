@@ -159,7 +159,7 @@ public sealed class TwoServersOnePostgresTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Only_one_server_fires_a_cron_rule_and_the_other_takes_over_when_it_stops()
+    public async Task Only_one_server_fires_a_cron_rule_another_starting_leaves_its_run_alone_and_the_other_takes_over()
     {
         // A remote that accepts connections and never answers keeps each execution running.
         using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -187,6 +187,10 @@ public sealed class TwoServersOnePostgresTests : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(3.5)); // several due times pass: each server would start its own run
         var first = Assert.Single(await Executions(_b));
         Assert.Equal("running", first["status"]!.GetValue<string>());
+
+        // A third instance starting meanwhile must not take the live run for one a crash left behind.
+        await using (var third = await StartAsync())
+            Assert.Equal("running", (await Executions(third)).Single(e => e["id"]!.GetValue<long>() == first["id"]!.GetValue<long>())["status"]!.GetValue<string>());
 
         // The run lives on the server that fired it: that one can stop it.
         var id = first["id"]!.GetValue<long>();

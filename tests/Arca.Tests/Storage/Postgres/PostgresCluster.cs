@@ -7,7 +7,8 @@ namespace Arca.Tests.Storage.Postgres;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for the whole test run: initdb into a temp directory, listening on a free
-/// 127.0.0.1 port (unix sockets in the temp directory, trust authentication), stopped when the test process exits.
+/// 127.0.0.1 port (unix sockets in the temp directory, trust authentication), stopped and removed by a watchdog when
+/// the test process is gone.
 /// PostgreSQL refuses to run as root, so as root initdb and pg_ctl run as the `postgres` user (runuser) and the
 /// directory is chowned to it. Missing binaries fail the test with a clear message: CI installs the Debian
 /// `postgresql` package (scripts/install-test-deps.sh), tests are never skipped.
@@ -94,13 +95,22 @@ public sealed class PostgresCluster
         (await Pg("pg_ctl", "-D", data, "-l", Path.Combine(dir, "server.log"), "-w", "-t", "60", "-o", serverOptions, "start"))
             .AssertOk($"pg_ctl start (log: {Path.Combine(dir, "server.log")})");
 
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            // Synchronous on purpose: the process is exiting.
-            Pg("pg_ctl", "-D", data, "-m", "immediate", "stop").GetAwaiter().GetResult();
-            TempDir.TryDelete(dir);
-        };
+        StartWatchdog(Path.Combine(bin, "pg_ctl"), data, dir, asRoot);
         return new PostgresCluster(dir, port);
+    }
+
+    /// <summary>
+    /// Stops the cluster and removes its directory once the test process is gone, however it ends: the test host is
+    /// often killed right after the run, before exit handlers finish. A detached shell (own session, stdio closed,
+    /// so the test runner neither waits for it nor kills it with the host) polls the test process.
+    /// </summary>
+    private static void StartWatchdog(string pgCtl, string data, string dir, bool asRoot)
+    {
+        var stop = $"{(asRoot ? "runuser -u postgres -- " : "")}'{pgCtl}' -D '{data}' -m immediate stop";
+        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; {stop}; rm -rf '{dir}'";
+        var psi = new System.Diagnostics.ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var a in new[] { "sh", "-c", script }) psi.ArgumentList.Add(a);
+        System.Diagnostics.Process.Start(psi)!.Dispose();
     }
 
     private static int FreePort()

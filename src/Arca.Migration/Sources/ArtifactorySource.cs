@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
-using Arca.Client.Oci;
 using System.Runtime.CompilerServices;
+using Arca.Client.Oci;
 using System.Text.Json;
 using Arca.Migration.Config;
 using Arca.Migration.Destinations;
@@ -55,27 +54,19 @@ namespace Arca.Migration.Sources;
 public sealed partial class ArtifactorySource : IMigrationSource
 {
     private static readonly string[] SidecarExtensions = [".md5", ".sha1", ".sha256", ".sha512", ".asc.md5", ".asc.sha1"];
-    private readonly EndpointConfig _endpoint;
     private readonly HttpClient _http;
     private readonly SourceDownload _download;
     private readonly OciClientPool _ociClients;
     private readonly NuGetFeedSource _nuget;
     private readonly HelmHttpSource _helm;
-    /// <summary>The access token when no username is configured (sent as Bearer everywhere).</summary>
-    private readonly string? _accessToken;
-    private readonly ConcurrentDictionary<string, Lazy<OciRegistryClient>> _bearerDockerClients = new(StringComparer.Ordinal);
 
     public ArtifactorySource(EndpointConfig endpoint)
     {
-        _endpoint = endpoint;
-        _ociClients = new OciClientPool(endpoint);
+        _ociClients = new OciClientPool(endpoint, accessTokenAsBearer: true);
         _http = MigrationHttp.CreateClient(endpoint);
         // Without a username the password is an access token, which Artifactory takes as a Bearer token.
         if (string.IsNullOrEmpty(endpoint.Username) && !string.IsNullOrEmpty(endpoint.Password))
-        {
-            _accessToken = endpoint.Password;
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Password);
-        }
         _download = new SourceDownload(_http, endpoint);
         // The feed and index readers share this client, so an access token reaches them as Bearer too.
         _nuget = new NuGetFeedSource(endpoint, _http);
@@ -219,31 +210,12 @@ public sealed partial class ArtifactorySource : IMigrationSource
         _ => null,
     };
 
-    /// <summary>The OCI client for the repository's Docker registry API. With an access token only, a client that sends
-    /// it as Bearer on every request (the pool's clients send a password without username as Basic "migrate:token",
-    /// which Artifactory refuses).</summary>
-    private OciRegistryClient DockerClient(string repo)
-    {
-        var subPath = $"api/docker/{Uri.EscapeDataString(repo)}";
-        if (_accessToken is null) return _ociClients.ForBasePath(subPath);
-        return _bearerDockerClients.GetOrAdd(subPath, _ => new Lazy<OciRegistryClient>(() =>
-        {
-            var (host, plainHttp) = OciClientPool.HostOf(_endpoint.Endpoint);
-            var basePath = string.Join('/', new[] { _http.BaseAddress!.AbsolutePath.Trim('/'), subPath }.Where(p => p.Length > 0));
-            return new OciRegistryClient(host, new OciClientOptions
-            {
-                Insecure = _endpoint.Insecure || plainHttp,
-                Credentials = new StaticCredentialProvider(new RegistryCredential(null, null, BearerToken: _accessToken)),
-                MaxRetries = 2, // the migration engine retries whole items on top
-                UserAgent = "arca-migrate/1.0",
-                BasePath = basePath,
-            });
-        })).Value;
-    }
+    /// <summary>The OCI client for the repository's Docker registry API (an access token goes as Bearer there too:
+    /// Artifactory refuses Basic with a made-up user and the token).</summary>
+    private OciRegistryClient DockerClient(string repo) => _ociClients.ForBasePath($"api/docker/{Uri.EscapeDataString(repo)}");
 
     public void Dispose()
     {
-        foreach (var client in _bearerDockerClients.Values.Where(l => l.IsValueCreated)) client.Value.Dispose();
         _ociClients.Dispose();
         _nuget.Dispose();
         _helm.Dispose();

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using Arca.Client.Oci;
 using Arca.Migration.Config;
@@ -52,15 +53,25 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
-            await foreach (var repository in lister.CatalogAsync(PageSize, ct))
+            var named = NamedRepositories(mapping);
+            await foreach (var repository in named is null ? CatalogAsync(lister, ct) : named.Select(n => prefix.Length == 0 ? n : $"{prefix}/{n}").ToAsyncEnumerable())
             {
                 if (StripPrefix(repository, prefix) is not { } name || !filter.Selects(name)) continue;
+                var tags = 0;
                 await foreach (var tag in lister.ListTagsAsync(repository, PageSize, ct))
                 {
+                    tags++;
                     if (ImageCopier.IsReferrersFallbackTag(tag)) continue;
                     window.Enqueue(ResolveTagAsync(lister, puller ?? lister, mapping, repository, name, tag, stop.Token));
                     if (window.Count >= width && await window.Dequeue() is { } item) yield return item;
                 }
+                // A repository named in the config that the source does not have is a mistake worth seeing.
+                if (named is not null && tags == 0)
+                    yield return new RejectedItem
+                    {
+                        Key = $"{mapping.Index}|{mapping.ArtifactType}|{repository}", Package = name, Version = "", Display = repository,
+                        ListingError = $"{repository}: the source has no such repository (or it has no tags)",
+                    };
             }
             while (window.Count > 0)
                 if (await window.Dequeue() is { } item) yield return item;
@@ -71,6 +82,37 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
             stop.Cancel();
             foreach (var pending in window)
                 try { await pending; } catch (Exception) { /* abandoned */ }
+        }
+    }
+
+    /// <summary>
+    /// Repository names the mapping spells out: when every include pattern is a plain name (no <c>*</c> or <c>?</c>),
+    /// those repositories are listed directly, without the catalog — registries such as Docker Hub, ECR or GitLab do not
+    /// offer <c>/v2/_catalog</c> (or only to administrators), and a big catalog need not be walked for a few names.
+    /// </summary>
+    internal static IReadOnlyList<string>? NamedRepositories(MappingConfig mapping) =>
+        mapping.IncludePatterns.Count > 0 && mapping.IncludePatterns.All(p => p.Length > 0 && p.IndexOfAny(['*', '?']) < 0)
+            ? mapping.IncludePatterns.Select(p => p.Trim('/')).Distinct(StringComparer.Ordinal).ToList()
+            : null;
+
+    /// <summary>The catalog, with a refusal (Docker Hub, ECR, GitLab without admin rights...) explained.</summary>
+    private static async IAsyncEnumerable<string> CatalogAsync(OciRegistryClient lister, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var pages = lister.CatalogAsync(PageSize, ct).GetAsyncEnumerator(ct);
+        while (true)
+        {
+            try
+            {
+                if (!await pages.MoveNextAsync()) yield break;
+            }
+            catch (OciException e) when (e.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound
+                                           or HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented || e.Code == "UNSUPPORTED")
+            {
+                throw new OciException($"the registry does not let these credentials list its repositories (/v2/_catalog: {e.Message}); " +
+                                       "name the repositories to migrate in includePatterns, without wildcards (e.g. [\"team/app\", \"team/web\"])",
+                    e.Status, e.Code, e);
+            }
+            yield return pages.Current;
         }
     }
 

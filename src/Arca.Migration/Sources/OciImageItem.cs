@@ -34,7 +34,9 @@ public sealed record OciImageItem : MigrationItem
 /// username/password (Basic, and for the registry token flow), AWS ECR authorization for ECR hosts or an endpoint with
 /// <c>awsRegion</c>, else the user's docker config.json logins.
 /// </summary>
-public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
+/// <param name="accessTokenAsBearer">A password without a username is an access token sent as <c>Bearer</c> (Artifactory),
+/// not Basic with a made-up user name (what registries with the token flow expect).</param>
+public sealed class OciClientPool(EndpointConfig endpoint, bool accessTokenAsBearer = false) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<OciRegistryClient>> _clients = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>For ECR's GetAuthorizationToken API (only created when an endpoint is ECR).</summary>
@@ -76,7 +78,9 @@ public sealed class OciClientPool(EndpointConfig endpoint) : IDisposable
         if (EcrCredentials(host) is { } ecr)
             providers.Add(ecr);
         else if (!string.IsNullOrEmpty(endpoint.Password))
-            providers.Add(new StaticCredentialProvider(new RegistryCredential(string.IsNullOrEmpty(endpoint.Username) ? "migrate" : endpoint.Username, endpoint.Password)));
+            providers.Add(new StaticCredentialProvider(accessTokenAsBearer && string.IsNullOrEmpty(endpoint.Username)
+                ? new RegistryCredential(null, null, BearerToken: endpoint.Password)
+                : new RegistryCredential(string.IsNullOrEmpty(endpoint.Username) ? "migrate" : endpoint.Username, endpoint.Password)));
         if (providers.Count == 0 && DockerConfigCredentialProvider.DefaultPath() is { } authFile)
             providers.Add(DockerConfigCredentialProvider.Load(authFile)); // like docker/skopeo: the user's logins
         return new OciRegistryClient(host, new OciClientOptions

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using Arca.Tests.Clients.ImageCopy;
 using Arca.Tests.Http.Oci;
@@ -317,5 +318,62 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
                 && !r.Uri.Contains("/tags/list") && !r.Uri.EndsWith("/manifests/1", StringComparison.Ordinal));
         foreach (var (repository, digest) in pushed)
             Assert.Equal(digest, await ManifestDigestAsync(_arcaHttp, $"docker-prod/{repository}", "1"));
+    }
+
+    /// <summary>Docker Hub, ECR and GitLab (without admin rights) do not offer /v2/_catalog: repositories named in
+    /// includePatterns (no wildcards) are listed directly; a wildcard there gets a clear error saying so.</summary>
+    [Fact]
+    public async Task A_registry_without_a_catalog_migrates_the_repositories_named_in_includePatterns()
+    {
+        var (image, blobs) = RandomImage("no-catalog", 32 * 1024);
+        await PushAsync(_sourceHttp, "team/app", image, blobs, "1.0", "latest");
+        await PushAsync(_sourceHttp, "team/other", image, blobs, "9.9");
+        // Like Docker Hub: everything but the catalog, which answers 404 UNSUPPORTED.
+        await using var hubLike = await Arca.Tests.Http.Endpoints.LoopbackHttpServer.StartAsync(async (ctx, _) =>
+        {
+            var pathAndQuery = ctx.Request.Path + ctx.Request.QueryString;
+            if (ctx.Request.Path.Value!.EndsWith("/_catalog", StringComparison.Ordinal))
+            {
+                ctx.Response.StatusCode = 404;
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync("""{"errors":[{"code":"UNSUPPORTED","message":"the operation is unsupported"}]}""");
+                return;
+            }
+            await RegistryPathProxy.ForwardAsync(ctx, _sourceHttp, pathAndQuery, 100);
+        });
+        var config = WriteConfig(_work, $"""
+            version: 1.0.0
+            createRegistries: true
+            source:
+              endpoint: {hubLike.BaseUrl}
+              type: DOCKER_REGISTRY
+            destination:
+              endpoint: {_arca.BaseUrl}
+              type: ARCA
+              credentials: {"{"} username: admin, password: ${"{"}DEST_TOKEN{"}"} {"}"}
+            mappings:
+              - artifactType: DOCKER
+                sourceRegistry: team
+                destinationRegistry: named
+                includePatterns: ["app", "missing"]
+              - artifactType: DOCKER
+                sourceRegistry: team
+                destinationRegistry: globbed
+                includePatterns: ["a*"]
+            """);
+        var report = Path.Combine(_work, "no-catalog.json");
+        var run = await MigrateAsync(_work, config, Env, "--report", report, "--format", "json");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(2, Mapping(run, 0).GetProperty("succeeded").GetInt32()); // app:1.0 and app:latest
+        var items = ReportItems(report);
+        var missing = Assert.Single(items, i => i.GetProperty("status").GetString() == "failed" && i.GetProperty("mapping").GetString() == "team->named (DOCKER)");
+        Assert.Contains("team/missing: the source has no such repository", missing.GetProperty("error").GetString());
+        Assert.DoesNotContain(items, i => i.TryGetProperty("item", out var item) && item.GetString()!.Contains("other", StringComparison.Ordinal));
+        var globbed = Assert.Single(items, i => i.GetProperty("mapping").GetString() == "team->globbed (DOCKER)");
+        Assert.Contains("without wildcards", globbed.GetProperty("error").GetString());
+        Assert.Contains("name the repositories to migrate in includePatterns, without wildcards", run.Stderr);
+        using var tags = await _arcaHttp.GetAsync("v2/named/app/tags/list");
+        Assert.Equal(HttpStatusCode.OK, tags.StatusCode);
+        Assert.Contains("latest", await tags.Content.ReadAsStringAsync());
     }
 }

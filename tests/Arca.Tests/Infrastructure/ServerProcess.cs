@@ -55,7 +55,11 @@ public sealed class ServerProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"arca serve exited {_process.ExitCode}:\n{Log}");
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // lets the asynchronous readers take the last lines of its output first
+                throw new InvalidOperationException($"arca serve exited {_process.ExitCode}:\n{Log}");
+            }
             try
             {
                 if ((await http.GetAsync($"{BaseUrl}/healthz")).IsSuccessStatusCode) return;

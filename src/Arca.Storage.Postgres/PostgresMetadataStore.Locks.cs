@@ -13,7 +13,7 @@ public sealed partial class PostgresMetadataStore : IClusterLockStore
     public async Task<IClusterLease?> TryLockAsync(string name, bool shared = false, CancellationToken ct = default)
     {
         var key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("arca-lock:" + name)), 0);
-        var c = await OpenAsync(ct);
+        var c = await OpenConnectionAsync(ct);
         try
         {
             var sql = shared ? "SELECT pg_try_advisory_lock_shared(@key)" : "SELECT pg_try_advisory_lock(@key)";

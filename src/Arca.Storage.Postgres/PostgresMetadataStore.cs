@@ -1,9 +1,11 @@
 using System.Data;
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Arca.Core.Auth;
 using Arca.Core.Model;
 using Arca.Core.Storage;
+using Arca.Storage.Sql;
 using Dapper;
 using Npgsql;
 
@@ -15,7 +17,7 @@ namespace Arca.Storage.Postgres;
 /// on its single writer, this store uses unique constraints with ON CONFLICT, and row locks (FOR UPDATE) on the
 /// version or repository being written, so concurrent writers on different servers still serialize per item.
 /// </summary>
-public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeyStore, IAsyncDisposable
+public sealed partial class PostgresMetadataStore : SqlMetadataStore, IMetadataStore, ISharedKeyStore, IAsyncDisposable
 {
     /// <summary>Advisory lock key held while migrating ("arca-mig"), so instances starting together take turns.</summary>
     private const long MigrationLockKey = 0x617263612D6D6967;
@@ -33,12 +35,14 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
     }
 
     /// <param name="connectionString">A postgres:// URI or an Npgsql keyword connection string.</param>
-    public PostgresMetadataStore(string connectionString)
+    public PostgresMetadataStore(string connectionString) : base(PostgresDialect.Instance)
     {
         _dataSource = NpgsqlDataSource.Create(PostgresConnection.ToNpgsql(connectionString));
     }
 
-    internal async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await OpenConnectionAsync(ct);
+
+    internal async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
 
     /// <summary>Timestamps are written as UTC DateTime (timestamptz), truncated to PostgreSQL's microseconds.</summary>
     internal static DateTime Now() => Utc(DateTimeOffset.UtcNow);
@@ -51,7 +55,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task MigrateAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         // One transaction under an advisory lock: a second instance waits here, then finds every step applied.
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = MigrationLockKey }, tx);
@@ -70,7 +74,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
     {
         try
         {
-            await using var c = await OpenAsync(ct);
+            await using var c = await OpenConnectionAsync(ct);
             return await c.ExecuteScalarAsync<int>("SELECT 1") == 1;
         }
         catch (NpgsqlException) { return false; }
@@ -107,7 +111,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<Registry> CreateRegistryAsync(Registry r, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var now = Now();
         try
         {
@@ -127,19 +131,19 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<Registry?> GetRegistryAsync(string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<RegistryRow>($"{RegistrySelect} WHERE name = @name", new { name }))?.ToModel();
     }
 
     public async Task<Registry?> GetRegistryByIdAsync(long id, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<RegistryRow>($"{RegistrySelect} WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<Page<Registry>> ListRegistriesAsync(RegistryQuery q, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         // ILIKE and COLLATE "C": the same case-insensitive search and byte-order sorting as SQLite's LIKE and BINARY collation.
         const string where = """
             WHERE (@PackageType::text IS NULL OR package_type = @PackageType)
@@ -155,7 +159,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<Registry> UpdateRegistryAsync(Registry r, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("""
             UPDATE registries SET org = @Org, project = @Project, description = @Description, is_public = @Public,
                 allow_overwrite = @AllowOverwrite, labels = @Labels::jsonb, updated_at = @now WHERE id = @Id
@@ -165,7 +169,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<bool> DeleteRegistryAsync(long registryId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("""
             DELETE FROM metadata WHERE level = 'Version' AND owner_id IN
@@ -189,13 +193,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<Package?> GetPackageAsync(long registryId, string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<Package>($"{PackageSelect} WHERE p.registry_id = @registryId AND p.name = @name", new { registryId, name });
     }
 
     public async Task<Package> GetOrCreatePackageAsync(long registryId, string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await EnsurePackageAsync(c, null, registryId, name);
         return (await GetPackageAsync(registryId, name, ct))!;
     }
@@ -225,7 +229,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<Page<Package>> ListPackagesAsync(long? registryId, string? search, PageRequest page, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         const string where = "WHERE (@registryId::bigint IS NULL OR p.registry_id = @registryId) AND (@search::text IS NULL OR p.name ILIKE '%' || @search || '%')";
         var args = new { registryId, search, page.PageSize, page.Offset };
         var total = await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM packages p {where}", args);
@@ -235,13 +239,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task SetPackagePropertiesAsync(long packageId, string? propertiesJson, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE packages SET properties = @propertiesJson::json, updated_at = @now WHERE id = @packageId", new { packageId, propertiesJson, now = Now() });
     }
 
     public async Task<bool> DeletePackageAsync(long packageId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("""
             DELETE FROM metadata WHERE level = 'Version' AND owner_id IN (SELECT id FROM versions WHERE package_id = @packageId);
@@ -263,13 +267,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<PackageVersion?> GetVersionAsync(long packageId, string version, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<PackageVersion>($"{VersionSelect} WHERE v.package_id = @packageId AND v.version = @version", new { packageId, version });
     }
 
     public async Task<Page<PackageVersion>> ListVersionsAsync(long packageId, PageRequest page, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var args = new { packageId, page.PageSize, page.Offset };
         var total = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM versions WHERE package_id = @packageId", args);
         var items = await c.QueryAsync<PackageVersion>($"{VersionSelect} WHERE v.package_id = @packageId ORDER BY v.created_at, v.id LIMIT @PageSize OFFSET @Offset", args);
@@ -278,13 +282,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task SetVersionPropertiesAsync(long versionId, string? propertiesJson, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE versions SET properties = @propertiesJson::json, updated_at = @now WHERE id = @versionId", new { versionId, propertiesJson, now = Now() });
     }
 
     public async Task<bool> DeleteVersionAsync(long versionId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("DELETE FROM metadata WHERE level = 'Version' AND owner_id = @versionId", new { versionId }, tx);
         var n = await c.ExecuteAsync("DELETE FROM versions WHERE id = @versionId", new { versionId }, tx);
@@ -294,7 +298,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<PublishResult> PublishAsync(PublishRequest req, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var packageId = await EnsurePackageAsync(c, tx, req.RegistryId, req.PackageName);
         var (versionId, created) = await EnsureVersionAsync(c, tx, packageId, req.Version);
@@ -350,19 +354,19 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<PackageFile?> GetFileAsync(long versionId, string path, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<PackageFile>($"{FileSelect} WHERE version_id = @versionId AND path = @path", new { versionId, path });
     }
 
     public async Task<IReadOnlyList<PackageFile>> ListFilesAsync(long versionId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QueryAsync<PackageFile>($"{FileSelect} WHERE version_id = @versionId ORDER BY path COLLATE \"C\"", new { versionId })).ToList();
     }
 
     public async Task<bool> DeleteFileAsync(long versionId, string path, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM files WHERE version_id = @versionId AND path = @path", new { versionId, path }) > 0;
     }
 
@@ -370,7 +374,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<IReadOnlyDictionary<string, string>> GetMetadataAsync(MetadataOwner owner, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<(string Key, string Value)>("SELECT key, value FROM metadata WHERE level = @level AND owner_id = @Id ORDER BY key COLLATE \"C\"",
             new { level = owner.Level.ToString(), owner.Id });
         return rows.ToDictionary(r => r.Key, r => r.Value);
@@ -378,7 +382,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task SetMetadataAsync(MetadataOwner owner, IReadOnlyDictionary<string, string> values, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         foreach (var (key, value) in values)
             await c.ExecuteAsync("""
@@ -390,7 +394,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<int> DeleteMetadataAsync(MetadataOwner owner, IReadOnlyCollection<string>? keys, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var level = owner.Level.ToString();
         if (keys is null || keys.Count == 0)
             return await c.ExecuteAsync("DELETE FROM metadata WHERE level = @level AND owner_id = @Id", new { level, owner.Id });
@@ -402,7 +406,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task RecordBlobAsync(BlobRecord b, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("""
             INSERT INTO blobs(digest, size, sha1, md5, created_at) VALUES (@Digest, @Size, @Sha1, @Md5, @now)
             ON CONFLICT (digest) DO UPDATE SET sha1 = COALESCE(blobs.sha1, excluded.sha1), md5 = COALESCE(blobs.md5, excluded.md5)
@@ -411,13 +415,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<BlobRecord?> GetBlobAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<BlobRecord>("SELECT digest, size, sha1, md5, created_at FROM blobs WHERE digest = @digest", new { digest });
     }
 
     public async IAsyncEnumerable<string> ListReferencedDigestsAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         // referenced_digests is a view; migrations that add format tables holding digests redefine it.
         await using var reader = await c.ExecuteReaderAsync("SELECT DISTINCT digest FROM referenced_digests");
         while (await reader.ReadAsync(ct)) yield return reader.GetString(0);
@@ -425,13 +429,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<bool> IsBlobReferencedAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<int?>("SELECT 1 FROM referenced_digests WHERE digest = @digest LIMIT 1", new { digest }) is not null;
     }
 
     public async Task ForgetBlobAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("DELETE FROM blobs WHERE digest = @digest", new { digest });
     }
 
@@ -444,7 +448,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<ApiToken> CreateTokenAsync(ApiToken t, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         try
         {
             var id = await c.ExecuteScalarAsync<long>("""
@@ -461,31 +465,31 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<ApiToken?> FindTokenByHashAsync(string hash, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<ApiToken>($"{TokenSelect} WHERE t.hash = @hash", new { hash });
     }
 
     public async Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QueryAsync<ApiToken>($"{TokenSelect} ORDER BY t.name COLLATE \"C\"")).ToList();
     }
 
     public async Task<bool> RevokeTokenAsync(long id, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM tokens WHERE id = @id", new { id }) > 0;
     }
 
     public async Task TouchTokenAsync(long id, DateTimeOffset usedAt, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE tokens SET last_used_at = @t WHERE id = @id", new { id, t = Utc(usedAt) });
     }
 
     public async Task<bool> AnyAdminTokenAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tokens WHERE scope = @s AND registry_id IS NULL", new { s = (int)TokenScope.Admin }) > 0;
     }
 
@@ -493,7 +497,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore, ISharedKeySt
 
     public async Task<byte[]> GetOrAddKeyAsync(string name, byte[] candidate, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO server_keys(name, value, created_at) VALUES (@name, @candidate, @now) ON CONFLICT (name) DO NOTHING",
             new { name, candidate, now = Now() });
         return await c.ExecuteScalarAsync<byte[]>("SELECT value FROM server_keys WHERE name = @name", new { name })

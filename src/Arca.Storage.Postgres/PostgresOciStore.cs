@@ -25,35 +25,35 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task LinkBlobAsync(long registryId, string repository, string digest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO oci_blob_links(registry_id, repository, digest, created_at) VALUES (@registryId, @repository, @digest, @now) ON CONFLICT DO NOTHING",
             new { registryId, repository, digest, now = PostgresMetadataStore.Now() });
     }
 
     public async Task<bool> UnlinkBlobAsync(long registryId, string repository, string digest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM oci_blob_links WHERE registry_id = @registryId AND repository = @repository AND digest = @digest",
             new { registryId, repository, digest }) > 0;
     }
 
     public async Task<bool> IsBlobLinkedAsync(long registryId, string repository, string digest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM oci_blob_links WHERE registry_id = @registryId AND repository = @repository AND digest = @digest",
             new { registryId, repository, digest }) is not null;
     }
 
     public async Task<bool> IsBlobInRegistryAsync(long registryId, string digest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM oci_blob_links WHERE registry_id = @registryId AND digest = @digest LIMIT 1",
             new { registryId, digest }) is not null;
     }
 
     public async Task<OciManifest?> GetManifestAsync(long registryId, string repository, string digest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<OciManifest>($"""
             {ManifestSelect} JOIN packages p ON p.id = m.package_id
             WHERE p.registry_id = @registryId AND p.name = @repository AND m.digest = @digest
@@ -62,7 +62,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<string?> ResolveTagAsync(long registryId, string repository, string tag, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<string?>("""
             SELECT t.manifest_digest FROM oci_tags t JOIN packages p ON p.id = t.package_id
             WHERE p.registry_id = @registryId AND p.name = @repository AND t.tag = @tag
@@ -71,7 +71,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<IReadOnlyList<OciReference>> ListReferencesAsync(long packageId, string manifestDigest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<(string RefDigest, bool IsManifest)>(
             "SELECT ref_digest, is_manifest FROM oci_manifest_refs WHERE package_id = @packageId AND manifest_digest = @manifestDigest",
             new { packageId, manifestDigest });
@@ -80,7 +80,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task PutManifestAsync(OciManifestWrite w, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var now = PostgresMetadataStore.Now();
         var packageId = await PostgresMetadataStore.EnsurePackageAsync(c, tx, w.RegistryId, w.Repository);
@@ -113,7 +113,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<bool> DeleteTagAsync(long registryId, string repository, string tag, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var packageId = await FindPackageAsync(c, tx, registryId, repository);
         if (packageId is null) return false;
@@ -125,7 +125,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<bool> DeleteManifestAsync(long registryId, string repository, string digest, bool cascadeChildren, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var packageId = await FindPackageAsync(c, tx, registryId, repository);
         if (packageId is null) return false;
@@ -156,7 +156,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<IReadOnlyList<string>?> ListTagsAsync(long registryId, string repository, string? last, int limit, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         var packageId = await FindPackageAsync(c, null, registryId, repository);
         if (packageId is null) return null;
         var tags = await c.QueryAsync<string>("""
@@ -167,14 +167,14 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<IReadOnlyList<(string Tag, string Digest)>> ListTagDigestsAsync(long packageId, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<(string, string)>("SELECT tag, manifest_digest FROM oci_tags WHERE package_id = @packageId ORDER BY tag COLLATE \"C\"", new { packageId });
         return rows.ToList();
     }
 
     public async Task<IReadOnlyList<OciManifest>> ListReferrersAsync(long registryId, string repository, string subjectDigest, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<OciManifest>($"""
             {ManifestSelect} JOIN packages p ON p.id = m.package_id
             WHERE p.registry_id = @registryId AND p.name = @repository AND m.subject_digest = @subjectDigest
@@ -194,7 +194,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task<int> PruneUntaggedAsync(bool dryRun, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var total = 0;
         var touched = new HashSet<long>();
@@ -227,7 +227,7 @@ public sealed class PostgresOciStore(PostgresMetadataStore store) : IOciMetadata
 
     public async Task DeleteRepositoryLinksAsync(long registryId, string repository, CancellationToken ct = default)
     {
-        await using var c = await store.OpenAsync(ct);
+        await using var c = await store.OpenConnectionAsync(ct);
         await c.ExecuteAsync("DELETE FROM oci_blob_links WHERE registry_id = @registryId AND repository = @repository", new { registryId, repository });
     }
 

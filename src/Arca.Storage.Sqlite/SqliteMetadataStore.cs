@@ -1,10 +1,12 @@
 using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Arca.Core.Auth;
 using Arca.Core.Model;
 using Arca.Core.Storage;
+using Arca.Storage.Sql;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -12,7 +14,7 @@ namespace Arca.Storage.Sqlite;
 
 /// <summary>The embedded metadata store: one SQLite file in WAL mode. Writers are serialized by SQLite
 /// (BEGIN IMMEDIATE); readers never block writers.</summary>
-public sealed partial class SqliteMetadataStore : IMetadataStore
+public sealed class SqliteMetadataStore : SqlMetadataStore, IMetadataStore
 {
     private readonly string _connectionString;
 
@@ -23,7 +25,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         SqlMapper.AddTypeHandler(new NullableDateTimeOffsetHandler());
     }
 
-    public SqliteMetadataStore(string databasePath)
+    public SqliteMetadataStore(string databasePath) : base(SqliteDialect.Instance)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder
@@ -35,7 +37,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         }.ToString();
     }
 
-    internal async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await OpenConnectionAsync(ct);
+
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken ct)
     {
         var c = new SqliteConnection(_connectionString);
         await c.OpenAsync(ct);
@@ -43,11 +47,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     }
 
     internal static string Now() => Ts(DateTimeOffset.UtcNow);
-    internal static string Ts(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    internal static string Ts(DateTimeOffset t) => SqliteDialect.Ts(t);
 
     public async Task MigrateAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         await c.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
         // Apply every step not recorded yet (not just those above the highest): steps developed side by side may land in any order.
@@ -65,7 +69,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         try
         {
-            await using var c = await OpenAsync(ct);
+            await using var c = await OpenConnectionAsync(ct);
             return await c.ExecuteScalarAsync<long>("SELECT 1") == 1;
         }
         catch (SqliteException) { return false; }
@@ -97,7 +101,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<Registry> CreateRegistryAsync(Registry r, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var now = Now();
         try
         {
@@ -117,21 +121,21 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<Registry?> GetRegistryAsync(string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<RegistryRow>("SELECT * FROM registries WHERE name = @name", new { name });
         return row?.ToModel();
     }
 
     public async Task<Registry?> GetRegistryByIdAsync(long id, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<RegistryRow>("SELECT * FROM registries WHERE id = @id", new { id });
         return row?.ToModel();
     }
 
     public async Task<Page<Registry>> ListRegistriesAsync(RegistryQuery q, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         const string where = """
             WHERE (@PackageType IS NULL OR package_type = @PackageType)
               AND (@Org IS NULL OR org = @Org)
@@ -146,7 +150,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<Registry> UpdateRegistryAsync(Registry r, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("""
             UPDATE registries SET org = @Org, project = @Project, description = @Description, is_public = @Public,
                 allow_overwrite = @AllowOverwrite, labels = @Labels, updated_at = @now WHERE id = @Id
@@ -157,7 +161,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<bool> DeleteRegistryAsync(long registryId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("""
             DELETE FROM metadata WHERE level = 'Version' AND owner_id IN
@@ -181,13 +185,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<Package?> GetPackageAsync(long registryId, string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<Package>($"{PackageSelect} WHERE p.registry_id = @registryId AND p.name = @name", new { registryId, name });
     }
 
     public async Task<Package> GetOrCreatePackageAsync(long registryId, string name, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await EnsurePackageAsync(c, null, registryId, name);
         return (await GetPackageAsync(registryId, name, ct))!;
     }
@@ -215,7 +219,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<Page<Package>> ListPackagesAsync(long? registryId, string? search, PageRequest page, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         const string where = "WHERE (@registryId IS NULL OR p.registry_id = @registryId) AND (@search IS NULL OR p.name LIKE '%' || @search || '%')";
         var args = new { registryId, search, page.PageSize, page.Offset };
         var total = await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM packages p {where}", args);
@@ -225,13 +229,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task SetPackagePropertiesAsync(long packageId, string? propertiesJson, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE packages SET properties = @propertiesJson, updated_at = @now WHERE id = @packageId", new { packageId, propertiesJson, now = Now() });
     }
 
     public async Task<bool> DeletePackageAsync(long packageId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("""
             DELETE FROM metadata WHERE level = 'Version' AND owner_id IN (SELECT id FROM versions WHERE package_id = @packageId);
@@ -253,13 +257,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<PackageVersion?> GetVersionAsync(long packageId, string version, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<PackageVersion>($"{VersionSelect} WHERE v.package_id = @packageId AND v.version = @version", new { packageId, version });
     }
 
     public async Task<Page<PackageVersion>> ListVersionsAsync(long packageId, PageRequest page, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var args = new { packageId, page.PageSize, page.Offset };
         var total = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM versions WHERE package_id = @packageId", args);
         var items = await c.QueryAsync<PackageVersion>($"{VersionSelect} WHERE v.package_id = @packageId ORDER BY v.created_at, v.id LIMIT @PageSize OFFSET @Offset", args);
@@ -268,13 +272,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task SetVersionPropertiesAsync(long versionId, string? propertiesJson, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE versions SET properties = @propertiesJson, updated_at = @now WHERE id = @versionId", new { versionId, propertiesJson, now = Now() });
     }
 
     public async Task<bool> DeleteVersionAsync(long versionId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync("DELETE FROM metadata WHERE level = 'Version' AND owner_id = @versionId", new { versionId }, tx);
         var n = await c.ExecuteAsync("DELETE FROM versions WHERE id = @versionId", new { versionId }, tx);
@@ -284,7 +288,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<PublishResult> PublishAsync(PublishRequest req, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         var packageId = await EnsurePackageAsync(c, tx, req.RegistryId, req.PackageName);
         var (versionId, created) = await EnsureVersionAsync(c, tx, packageId, req.Version);
@@ -335,19 +339,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<PackageFile?> GetFileAsync(long versionId, string path, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<PackageFile>("SELECT * FROM files WHERE version_id = @versionId AND path = @path", new { versionId, path });
     }
 
     public async Task<IReadOnlyList<PackageFile>> ListFilesAsync(long versionId, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QueryAsync<PackageFile>("SELECT * FROM files WHERE version_id = @versionId ORDER BY path", new { versionId })).ToList();
     }
 
     public async Task<bool> DeleteFileAsync(long versionId, string path, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM files WHERE version_id = @versionId AND path = @path", new { versionId, path }) > 0;
     }
 
@@ -355,7 +359,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<IReadOnlyDictionary<string, string>> GetMetadataAsync(MetadataOwner owner, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<(string Key, string Value)>("SELECT key, value FROM metadata WHERE level = @level AND owner_id = @Id ORDER BY key",
             new { level = owner.Level.ToString(), owner.Id });
         return rows.ToDictionary(r => r.Key, r => r.Value);
@@ -363,7 +367,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task SetMetadataAsync(MetadataOwner owner, IReadOnlyDictionary<string, string> values, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         foreach (var (key, value) in values)
             await c.ExecuteAsync("""
@@ -375,7 +379,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<int> DeleteMetadataAsync(MetadataOwner owner, IReadOnlyCollection<string>? keys, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         var level = owner.Level.ToString();
         if (keys is null || keys.Count == 0)
             return await c.ExecuteAsync("DELETE FROM metadata WHERE level = @level AND owner_id = @Id", new { level, owner.Id });
@@ -389,7 +393,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task RecordBlobAsync(BlobRecord b, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("""
             INSERT INTO blobs(digest, size, sha1, md5, created_at) VALUES (@Digest, @Size, @Sha1, @Md5, @now)
             ON CONFLICT (digest) DO UPDATE SET sha1 = COALESCE(blobs.sha1, excluded.sha1), md5 = COALESCE(blobs.md5, excluded.md5)
@@ -398,13 +402,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<BlobRecord?> GetBlobAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<BlobRecord>("SELECT digest, size, sha1, md5, created_at FROM blobs WHERE digest = @digest", new { digest });
     }
 
     public async IAsyncEnumerable<string> ListReferencedDigestsAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         // referenced_digests is a view; migrations that add format tables holding digests redefine it.
         await using var reader = await c.ExecuteReaderAsync("SELECT DISTINCT digest FROM referenced_digests");
         while (await reader.ReadAsync(ct)) yield return reader.GetString(0);
@@ -412,13 +416,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<bool> IsBlobReferencedAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM referenced_digests WHERE digest = @digest LIMIT 1", new { digest }) is not null;
     }
 
     public async Task ForgetBlobAsync(string digest, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("DELETE FROM blobs WHERE digest = @digest", new { digest });
     }
 
@@ -431,7 +435,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<ApiToken> CreateTokenAsync(ApiToken t, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         try
         {
             var id = await c.ExecuteScalarAsync<long>("""
@@ -448,31 +452,31 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public async Task<ApiToken?> FindTokenByHashAsync(string hash, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<ApiToken>($"{TokenSelect} WHERE t.hash = @hash", new { hash });
     }
 
     public async Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return (await c.QueryAsync<ApiToken>($"{TokenSelect} ORDER BY t.name")).ToList();
     }
 
     public async Task<bool> RevokeTokenAsync(long id, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM tokens WHERE id = @id", new { id }) > 0;
     }
 
     public async Task TouchTokenAsync(long id, DateTimeOffset usedAt, CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE tokens SET last_used_at = @t WHERE id = @id", new { id, t = Ts(usedAt) });
     }
 
     public async Task<bool> AnyAdminTokenAsync(CancellationToken ct = default)
     {
-        await using var c = await OpenAsync(ct);
+        await using var c = await OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tokens WHERE scope = @s AND registry_id IS NULL", new { s = (int)TokenScope.Admin }) > 0;
     }
 

@@ -1,12 +1,12 @@
+using System.Data.Common;
 using Arca.Core.Endpoints;
 using Arca.Core.Model;
 using Arca.Core.Storage;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
-namespace Arca.Storage.Sqlite;
+namespace Arca.Storage.Sql;
 
-public sealed partial class SqliteMetadataStore : IEndpointStore
+public abstract partial class SqlMetadataStore : IEndpointStore
 {
     private sealed class EndpointRow
     {
@@ -16,7 +16,7 @@ public sealed partial class SqliteMetadataStore : IEndpointStore
         public string Url { get; set; } = "";
         public string? Username { get; set; }
         public string? Secret { get; set; }
-        public long VerifyRemoteCert { get; set; }
+        public bool VerifyRemoteCert { get; set; }
         public string? Description { get; set; }
         public DateTimeOffset CreatedAt { get; set; }
         public DateTimeOffset UpdatedAt { get; set; }
@@ -24,7 +24,7 @@ public sealed partial class SqliteMetadataStore : IEndpointStore
         public RemoteEndpoint ToModel() => new()
         {
             Id = Id, Name = Name, Provider = Provider, Url = Url, Username = Username, EncryptedSecret = Secret,
-            VerifyRemoteCert = VerifyRemoteCert != 0, Description = Description, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+            VerifyRemoteCert = VerifyRemoteCert, Description = Description, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
         };
     }
 
@@ -38,10 +38,10 @@ public sealed partial class SqliteMetadataStore : IEndpointStore
                 INSERT INTO endpoints(name, provider, url, username, secret, verify_remote_cert, description, created_at, updated_at)
                 VALUES (@Name, @Provider, @Url, @Username, @EncryptedSecret, @Verify, @Description, @now, @now)
                 RETURNING id
-                """, new { e.Name, e.Provider, e.Url, e.Username, e.EncryptedSecret, Verify = e.VerifyRemoteCert ? 1 : 0, e.Description, now });
+                """, new { e.Name, e.Provider, e.Url, e.Username, e.EncryptedSecret, Verify = e.VerifyRemoteCert, e.Description, now });
             return (await c.QuerySingleAsync<EndpointRow>("SELECT * FROM endpoints WHERE id = @id", new { id })).ToModel();
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == 19) // constraint
+        catch (DbException ex) when (Dialect.IsUniqueViolation(ex))
         {
             throw ArcaException.Conflict($"endpoint '{e.Name}' already exists", "ALREADY_EXISTS");
         }
@@ -56,7 +56,7 @@ public sealed partial class SqliteMetadataStore : IEndpointStore
     public async Task<IReadOnlyList<RemoteEndpoint>> ListEndpointsAsync(CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return (await c.QueryAsync<EndpointRow>("SELECT * FROM endpoints ORDER BY name")).Select(r => r.ToModel()).ToList();
+        return (await c.QueryAsync<EndpointRow>($"SELECT * FROM endpoints ORDER BY name{Dialect.BinaryCollation}")).Select(r => r.ToModel()).ToList();
     }
 
     public async Task<RemoteEndpoint> UpdateEndpointAsync(RemoteEndpoint e, CancellationToken ct = default)
@@ -65,7 +65,7 @@ public sealed partial class SqliteMetadataStore : IEndpointStore
         await c.ExecuteAsync("""
             UPDATE endpoints SET provider = @Provider, url = @Url, username = @Username, secret = @EncryptedSecret,
                 verify_remote_cert = @Verify, description = @Description, updated_at = @now WHERE id = @Id
-            """, new { e.Id, e.Provider, e.Url, e.Username, e.EncryptedSecret, Verify = e.VerifyRemoteCert ? 1 : 0, e.Description, now = Now() });
+            """, new { e.Id, e.Provider, e.Url, e.Username, e.EncryptedSecret, Verify = e.VerifyRemoteCert, e.Description, now = Now() });
         return (await c.QuerySingleOrDefaultAsync<EndpointRow>("SELECT * FROM endpoints WHERE id = @Id", new { e.Id }))?.ToModel()
             ?? throw ArcaException.NotFound($"endpoint '{e.Name}' not found", "ENDPOINT_NOT_FOUND");
     }

@@ -1,12 +1,12 @@
+using System.Data.Common;
 using System.Text.Json;
 using Arca.Core.Model;
 using Arca.Core.Replication;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
-namespace Arca.Storage.Sqlite;
+namespace Arca.Storage.Sql;
 
-public sealed partial class SqliteMetadataStore : IReplicationStore
+public abstract partial class SqlMetadataStore : IReplicationStore
 {
     private sealed class RuleRow
     {
@@ -20,9 +20,9 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
         public string? DestinationRegistry { get; set; }
         public string? DestinationNamespace { get; set; }
         public long DestinationNamespaceReplaceCount { get; set; }
-        public long Override { get; set; }
+        public bool Override { get; set; }
         public string? Cron { get; set; }
-        public long Enabled { get; set; }
+        public bool Enabled { get; set; }
         public DateTimeOffset CreatedAt { get; set; }
         public DateTimeOffset UpdatedAt { get; set; }
 
@@ -31,7 +31,7 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
             Id = Id, Name = Name, Endpoint = Endpoint, Direction = Direction, SourceFilter = SourceFilter, TagFilter = TagFilter,
             Labels = JsonSerializer.Deserialize<List<string>>(Labels) ?? [], DestinationRegistry = DestinationRegistry,
             DestinationNamespace = DestinationNamespace, DestinationNamespaceReplaceCount = (int)DestinationNamespaceReplaceCount,
-            Override = Override != 0, Cron = Cron, Enabled = Enabled != 0, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+            Override = Override, Cron = Cron, Enabled = Enabled, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
         };
     }
 
@@ -77,11 +77,18 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
         };
     }
 
-    private static object RuleParameters(ReplicationRule r) => new
+    /// <summary>Every column of replication_rules, labels (JSON) read as text.</summary>
+    private string RuleSelect => $"""
+        SELECT id, name, endpoint, direction, source_filter, tag_filter, labels{Dialect.TextCast} AS labels, destination_registry,
+            destination_namespace, destination_namespace_replace_count, override, cron, enabled, created_at, updated_at
+        FROM replication_rules
+        """;
+
+    private object RuleParameters(ReplicationRule r) => new
     {
         r.Id, r.Name, r.Endpoint, r.Direction, r.SourceFilter, r.TagFilter, Labels = JsonSerializer.Serialize(r.Labels),
-        r.DestinationRegistry, r.DestinationNamespace, r.DestinationNamespaceReplaceCount, Override = r.Override ? 1 : 0, r.Cron,
-        Enabled = r.Enabled ? 1 : 0, now = Now(),
+        r.DestinationRegistry, r.DestinationNamespace, r.DestinationNamespaceReplaceCount, r.Override, r.Cron,
+        r.Enabled, now = Now(),
     };
 
     public async Task<ReplicationRule> CreateRuleAsync(ReplicationRule rule, CancellationToken ct = default)
@@ -89,16 +96,16 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
         await using var c = await OpenAsync(ct);
         try
         {
-            var id = await c.ExecuteScalarAsync<long>("""
+            var id = await c.ExecuteScalarAsync<long>($"""
                 INSERT INTO replication_rules(name, endpoint, direction, source_filter, tag_filter, labels, destination_registry,
                     destination_namespace, destination_namespace_replace_count, override, cron, enabled, created_at, updated_at)
-                VALUES (@Name, @Endpoint, @Direction, @SourceFilter, @TagFilter, @Labels, @DestinationRegistry, @DestinationNamespace,
+                VALUES (@Name, @Endpoint, @Direction, @SourceFilter, @TagFilter, @Labels{Dialect.JsonbCast}, @DestinationRegistry, @DestinationNamespace,
                     @DestinationNamespaceReplaceCount, @Override, @Cron, @Enabled, @now, @now)
                 RETURNING id
                 """, RuleParameters(rule));
-            return (await c.QuerySingleAsync<RuleRow>("SELECT * FROM replication_rules WHERE id = @id", new { id })).ToModel();
+            return (await c.QuerySingleAsync<RuleRow>($"{RuleSelect} WHERE id = @id", new { id })).ToModel();
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+        catch (DbException ex) when (Dialect.IsUniqueViolation(ex))
         {
             throw ArcaException.Conflict($"replication rule '{rule.Name}' already exists", "ALREADY_EXISTS");
         }
@@ -107,26 +114,26 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
     public async Task<ReplicationRule?> GetRuleAsync(string name, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return (await c.QuerySingleOrDefaultAsync<RuleRow>("SELECT * FROM replication_rules WHERE name = @name", new { name }))?.ToModel();
+        return (await c.QuerySingleOrDefaultAsync<RuleRow>($"{RuleSelect} WHERE name = @name", new { name }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<ReplicationRule>> ListRulesAsync(CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        return (await c.QueryAsync<RuleRow>("SELECT * FROM replication_rules ORDER BY name")).Select(r => r.ToModel()).ToList();
+        return (await c.QueryAsync<RuleRow>($"{RuleSelect} ORDER BY name{Dialect.BinaryCollation}")).Select(r => r.ToModel()).ToList();
     }
 
     public async Task<ReplicationRule> UpdateRuleAsync(ReplicationRule rule, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
-        await c.ExecuteAsync("""
+        await c.ExecuteAsync($"""
             UPDATE replication_rules SET endpoint = @Endpoint, direction = @Direction, source_filter = @SourceFilter,
-                tag_filter = @TagFilter, labels = @Labels, destination_registry = @DestinationRegistry,
+                tag_filter = @TagFilter, labels = @Labels{Dialect.JsonbCast}, destination_registry = @DestinationRegistry,
                 destination_namespace = @DestinationNamespace, destination_namespace_replace_count = @DestinationNamespaceReplaceCount,
                 override = @Override, cron = @Cron, enabled = @Enabled, updated_at = @now
             WHERE id = @Id
             """, RuleParameters(rule));
-        return (await c.QuerySingleOrDefaultAsync<RuleRow>("SELECT * FROM replication_rules WHERE id = @Id", new { rule.Id }))?.ToModel()
+        return (await c.QuerySingleOrDefaultAsync<RuleRow>($"{RuleSelect} WHERE id = @Id", new { rule.Id }))?.ToModel()
             ?? throw ArcaException.NotFound($"replication rule '{rule.Name}' not found", "RULE_NOT_FOUND");
     }
 
@@ -136,9 +143,9 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
         return await c.ExecuteAsync("DELETE FROM replication_rules WHERE id = @id", new { id }) > 0;
     }
 
-    private static object ExecutionParameters(ReplicationExecution e) => new
+    private object ExecutionParameters(ReplicationExecution e) => new
     {
-        e.Id, e.Rule, e.Trigger, e.Status, StartedAt = Ts(e.StartedAt), EndedAt = e.EndedAt is { } end ? Ts(end) : null,
+        e.Id, e.Rule, e.Trigger, e.Status, StartedAt = Dialect.Timestamp(e.StartedAt), EndedAt = Dialect.Timestamp(e.EndedAt),
         e.Total, e.Succeeded, e.Failed, e.Skipped, e.Bytes, e.Error,
     };
 
@@ -217,8 +224,8 @@ public sealed partial class SqliteMetadataStore : IReplicationStore
             WHERE id = @Id
             """, new
         {
-            task.Id, task.Status, task.Digest, StartedAt = task.StartedAt is { } s ? Ts(s) : null,
-            EndedAt = task.EndedAt is { } e ? Ts(e) : null, task.Bytes, task.Error,
+            task.Id, task.Status, task.Digest, StartedAt = Dialect.Timestamp(task.StartedAt),
+            EndedAt = Dialect.Timestamp(task.EndedAt), task.Bytes, task.Error,
         });
     }
 

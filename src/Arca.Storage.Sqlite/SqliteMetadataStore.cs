@@ -36,6 +36,13 @@ public sealed class SqliteMetadataStore : SqlMetadataStore
     {
         var c = new SqliteConnection(_connectionString);
         await c.OpenAsync(ct);
+        // Let SQLite itself wait for a concurrent writer, with its fine-grained backoff: without a busy timeout the
+        // driver retries a busy statement only every 150 ms, which stalled concurrent uploads by that much.
+        using (var pragma = c.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+            await pragma.ExecuteNonQueryAsync(ct);
+        }
         return c;
     }
 

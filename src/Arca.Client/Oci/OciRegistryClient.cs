@@ -27,6 +27,10 @@ public sealed class OciClientOptions
     /// <c>artifactory/api/docker/R</c>): requests go to <c>/&lt;BasePath&gt;/v2/...</c>. Empty: the host root.
     /// </summary>
     public string BasePath { get; init; } = "";
+    /// <summary>Send Basic credentials before any challenge: for a registry known to take them directly (Arca takes its
+    /// API tokens as Basic passwords), which saves the token round trip for every repository. A registry that refuses
+    /// them answers 401 with its challenge, which the client then follows as usual.</summary>
+    public bool PreemptiveBasic { get; init; }
 }
 
 /// <summary>A streamed blob download. Dispose to release the connection.</summary>
@@ -148,12 +152,20 @@ public sealed class OciRegistryClient : IDisposable
         return _credential;
     }
 
+    /// <summary>With <see cref="OciClientOptions.PreemptiveBasic"/>: true once the registry refused Basic (401 with a challenge).</summary>
+    private bool? _basicRefused;
+
     private async Task AuthorizeAsync(HttpRequestMessage request, string[] scopes, CancellationToken ct)
     {
         var credential = await CredentialAsync(ct);
         if (credential?.BearerToken is { Length: > 0 } bearer)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            return;
+        }
+        if (_options.PreemptiveBasic && _basicRefused is not true && credential is { HasBasic: true })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicHeaderValue);
             return;
         }
         var challenge = _challenge;
@@ -251,6 +263,8 @@ public sealed class OciRegistryClient : IDisposable
                 var challenge = AuthChallenge.Parse(response.Headers.WwwAuthenticate.FirstOrDefault()?.ToString());
                 if (challenge is not null)
                 {
+                    // Preemptive Basic was refused: from now on follow the registry's challenge like any client.
+                    if (_options.PreemptiveBasic && _basicRefused is null) _basicRefused = true;
                     _challenge = challenge;
                     lock (_tokensLock) _tokens.Remove(string.Join(' ', scopes.Order(StringComparer.Ordinal)));
                     response.Dispose();

@@ -42,7 +42,7 @@ public sealed record MappingConfig
     public IReadOnlyList<string> ExcludePatterns { get; init; } = [];
     public string? SourcePackageHostname { get; init; }
     /// <summary>Lookups a source may run at once while listing (e.g. resolving each tag's manifest); the engine sets
-    /// it to the run's concurrency. Not part of the YAML.</summary>
+    /// it to the run's concurrency, at least <c>MigrationEngine.MinListLookups</c>. Not part of the YAML.</summary>
     public int ListConcurrency { get; init; } = 1;
     /// <summary>Position in the config, for messages ("mappings[2]").</summary>
     public int Index { get; init; }

@@ -17,6 +17,10 @@ public sealed class MigrationEngine(
     Action<int, ItemResult>? onResult = null,
     Action<int, MigrationItem>? onListed = null)
 {
+    /// <summary>Listing lookups (a manifest per tag) in flight at least: small reads, not transfers, so even a run with
+    /// concurrency 1 does not wait for them one by one.</summary>
+    public const int MinListLookups = 4;
+
     /// <summary>Refuses mappings whose artifact type the source or destination cannot handle, before anything moves.</summary>
     public static IReadOnlyList<string> Validate(MigrationConfig config, IMigrationSource source, Func<string, IItemWriter?> writerFor)
     {
@@ -47,7 +51,7 @@ public sealed class MigrationEngine(
                     var filter = new PackageFilter(mapping.IncludePatterns, mapping.ExcludePatterns);
                     try
                     {
-                        await foreach (var item in source.ListAsync(mapping with { ListConcurrency = Math.Max(1, concurrency) }, filter, ct))
+                        await foreach (var item in source.ListAsync(mapping with { ListConcurrency = Math.Max(MinListLookups, concurrency) }, filter, ct))
                         {
                             onListed?.Invoke(mapping.Index, item);
                             if (state?.IsDone(item.Key) == true)

@@ -15,7 +15,7 @@ public sealed partial class ArcaSource
 
     private OciRegistryClient OciClient(MappingConfig mapping)
     {
-        lock (_http) _ociClients ??= new OciClientPool(Endpoint);
+        lock (_http) _ociClients ??= new OciClientPool(Endpoint, preemptiveBasic: true); // another Arca takes its token as Basic
         return _ociClients.For(mapping.SourcePackageHostname);
     }
 

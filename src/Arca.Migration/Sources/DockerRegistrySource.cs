@@ -50,27 +50,39 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
     {
         var width = Math.Max(1, mapping.ListConcurrency);
         var window = new Queue<Task<MigrationItem?>>();
+        // Tag lists of the next repositories are fetched ahead too (a registry with many small repositories would
+        // otherwise wait for one tags/list after another); one repository's tag names are held at a time per slot.
+        var repositories = new Queue<(string Repository, string Name, Task<List<string>> Tags)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var named = NamedRepositories(mapping);
+        var names = named is null ? CatalogAsync(lister, ct) : named.Select(n => prefix.Length == 0 ? n : $"{prefix}/{n}").ToAsyncEnumerable();
+        await using var catalog = names.GetAsyncEnumerator(ct);
         try
         {
-            var named = NamedRepositories(mapping);
-            await foreach (var repository in named is null ? CatalogAsync(lister, ct) : named.Select(n => prefix.Length == 0 ? n : $"{prefix}/{n}").ToAsyncEnumerable())
+            var more = true;
+            while (true)
             {
-                if (StripPrefix(repository, prefix) is not { } name || !filter.Selects(name)) continue;
-                var tags = 0;
-                await foreach (var tag in lister.ListTagsAsync(repository, PageSize, ct))
+                while (more && repositories.Count < width && (more = await catalog.MoveNextAsync()))
                 {
-                    tags++;
+                    var repository = catalog.Current;
+                    if (StripPrefix(repository, prefix) is not { } name || !filter.Selects(name)) continue;
+                    repositories.Enqueue((repository, name, TagsAsync(lister, repository, stop.Token)));
+                }
+                if (repositories.Count == 0) break;
+                var next = repositories.Dequeue();
+                var tags = await next.Tags;
+                foreach (var tag in tags)
+                {
                     if (ImageCopier.IsReferrersFallbackTag(tag)) continue;
-                    window.Enqueue(ResolveTagAsync(lister, puller ?? lister, mapping, repository, name, tag, stop.Token));
+                    window.Enqueue(ResolveTagAsync(lister, puller ?? lister, mapping, next.Repository, next.Name, tag, stop.Token));
                     if (window.Count >= width && await window.Dequeue() is { } item) yield return item;
                 }
                 // A repository named in the config that the source does not have is a mistake worth seeing.
-                if (named is not null && tags == 0)
+                if (named is not null && tags.Count == 0)
                     yield return new RejectedItem
                     {
-                        Key = $"{mapping.Index}|{mapping.ArtifactType}|{repository}", Package = name, Version = "", Display = repository,
-                        ListingError = $"{repository}: the source has no such repository (or it has no tags)",
+                        Key = $"{mapping.Index}|{mapping.ArtifactType}|{next.Repository}", Package = next.Name, Version = "", Display = next.Repository,
+                        ListingError = $"{next.Repository}: the source has no such repository (or it has no tags)",
                     };
             }
             while (window.Count > 0)
@@ -78,11 +90,20 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
         }
         finally
         {
-            // The consumer stopped early (or listing failed): let resolutions still in flight end before returning.
+            // The consumer stopped early (or listing failed): let lookups still in flight end before returning.
             stop.Cancel();
             foreach (var pending in window)
                 try { await pending; } catch (Exception) { /* abandoned */ }
+            foreach (var pending in repositories)
+                try { await pending.Tags; } catch (Exception) { /* abandoned */ }
         }
+    }
+
+    private static async Task<List<string>> TagsAsync(OciRegistryClient lister, string repository, CancellationToken ct)
+    {
+        var tags = new List<string>();
+        await foreach (var tag in lister.ListTagsAsync(repository, PageSize, ct)) tags.Add(tag);
+        return tags;
     }
 
     /// <summary>

@@ -36,7 +36,9 @@ public sealed record OciImageItem : MigrationItem
 /// </summary>
 /// <param name="accessTokenAsBearer">A password without a username is an access token sent as <c>Bearer</c> (Artifactory),
 /// not Basic with a made-up user name (what registries with the token flow expect).</param>
-public sealed class OciClientPool(EndpointConfig endpoint, bool accessTokenAsBearer = false) : IDisposable
+/// <param name="preemptiveBasic">The endpoint is an Arca server, which takes Basic with its API token directly: no token
+/// round trip per repository (<see cref="OciClientOptions.PreemptiveBasic"/>).</param>
+public sealed class OciClientPool(EndpointConfig endpoint, bool accessTokenAsBearer = false, bool preemptiveBasic = false) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<OciRegistryClient>> _clients = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>For ECR's GetAuthorizationToken API (only created when an endpoint is ECR).</summary>
@@ -91,6 +93,7 @@ public sealed class OciClientPool(EndpointConfig endpoint, bool accessTokenAsBea
             MaxRetries = 2, // the migration engine retries whole items on top
             UserAgent = "arca-migrate/1.0",
             BasePath = basePath,
+            PreemptiveBasic = preemptiveBasic,
         });
     }
 

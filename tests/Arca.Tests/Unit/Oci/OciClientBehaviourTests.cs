@@ -58,6 +58,54 @@ public sealed class OciClientBehaviourTests
         Assert.Contains(manifestCalls[0].Headers.Accept, a => a.MediaType == OciMediaTypes.DockerManifestList);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Preemptive_basic_skips_the_token_flow_where_basic_is_taken_and_falls_back_where_it_is_not(bool registryTakesBasic)
+    {
+        var tokenRequests = 0;
+        var handler = new FakeHandler(r =>
+        {
+            if (r.RequestUri!.Host == "auth.example.com")
+            {
+                Interlocked.Increment(ref tokenRequests);
+                return Task.FromResult(FakeHandler.Json(HttpStatusCode.OK, """{"token":"tok","expires_in":300}"""));
+            }
+            var accepted = r.Headers.Authorization is { Scheme: "Bearer", Parameter: "tok" }
+                           || (registryTakesBasic && r.Headers.Authorization is { Scheme: "Basic" });
+            if (!accepted)
+            {
+                var challenge = new HttpResponseMessage(HttpStatusCode.Unauthorized);
+                challenge.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"https://auth.example.com/token\",service=\"reg.example.com\"");
+                return Task.FromResult(challenge);
+            }
+            var ok = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(Manifest) };
+            ok.Content.Headers.ContentType = new("application/vnd.oci.image.manifest.v1+json");
+            return Task.FromResult(ok);
+        });
+        var options = Options(handler, RegistryCredential.Basic("admin", "arca-token"));
+        using var client = new OciRegistryClient("reg.example.com", new OciClientOptions
+        {
+            Handler = options.Handler, Credentials = options.Credentials, MaxRetries = 1, RetryBaseDelay = options.RetryBaseDelay, PreemptiveBasic = true,
+        });
+        foreach (var repository in new[] { "a/app", "b/app", "c/app" })
+            Assert.NotNull(await client.GetManifestAsync(repository, "1.0"));
+
+        if (registryTakesBasic)
+        {
+            Assert.Equal(0, tokenRequests); // no token round trip for any repository
+            var manifestCalls = handler.Requests.Where(r => r.RequestUri!.AbsolutePath.Contains("/manifests/")).ToList();
+            Assert.Equal(3, manifestCalls.Count); // one request each, no 401 first
+            Assert.All(manifestCalls, r => Assert.Equal("Basic", r.Headers.Authorization!.Scheme));
+        }
+        else
+        {
+            // Refused once, then the usual flow: one token per repository, the first request replayed.
+            Assert.Equal(3, tokenRequests);
+            Assert.Single(handler.Requests, r => r.Headers.Authorization?.Scheme == "Basic" && r.RequestUri!.Host == "reg.example.com");
+        }
+    }
+
     [Fact]
     public async Task Anonymous_token_flow_sends_no_credentials_to_the_realm()
     {

@@ -15,11 +15,16 @@ namespace Arca.Migration.Destinations;
 /// the whole index and its referrers keeping digests, skipping blobs the destination has and mounting blobs an
 /// earlier image of this run uploaded to another repository.
 /// </summary>
-internal sealed class OciImageWriter(OciRegistryClient destination) : IItemWriter
+internal sealed class OciImageWriter(OciRegistryClient destination) : IItemWriter, IUpToDateCheck
 {
     /// <summary>Blobs of one image in flight at once (containers/image, i.e. skopeo, also copies 6 layers in parallel).</summary>
     private const int BlobsPerImage = 6;
     private readonly ConcurrentDictionary<string, string> _blobHomes = new();
+
+    /// <summary>One HEAD: the destination tag already names the digest the listing resolved.</summary>
+    public async Task<bool> IsUpToDateAsync(MigrationItem item, MappingConfig mapping, CancellationToken ct) =>
+        item is OciImageItem { Digest: { } digest } image
+        && (await destination.HeadManifestAsync($"{mapping.DestinationRegistry}/{image.DestinationRepository}", image.Tag, ct))?.Digest == digest;
 
     public async Task<(ItemStatus, long)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct)
     {

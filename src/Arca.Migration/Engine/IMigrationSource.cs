@@ -23,6 +23,18 @@ public interface IItemWriter
     Task<(ItemStatus Status, long Bytes)> WriteAsync(MigrationItem item, MappingConfig mapping, bool overwrite, CancellationToken ct);
 }
 
+/// <summary>
+/// A writer that can tell cheaply (one lookup, no transfer) that the destination already has an item exactly as listed.
+/// The engine asks it for many items at once before they queue for the transfer pool, so a rerun over a large,
+/// unchanged source is not paced by `concurrency`, which bounds transfers, not lookups.
+/// </summary>
+public interface IUpToDateCheck
+{
+    /// <summary>True only when the destination certainly has the item as listed; false when unsure (the item then
+    /// goes to <see cref="IItemWriter.WriteAsync"/>, which decides for good).</summary>
+    Task<bool> IsUpToDateAsync(MigrationItem item, MappingConfig mapping, CancellationToken ct);
+}
+
 /// <summary>Compiled include/exclude patterns of a mapping.</summary>
 public sealed class PackageFilter(IReadOnlyList<string> include, IReadOnlyList<string> exclude)
 {

@@ -71,9 +71,29 @@ public sealed class MigrationEngine(
             finally { channel.Writer.TryComplete(); }
         }, ct);
 
-        var workers = Enumerable.Range(0, Math.Max(1, concurrency)).Select(_ => Task.Run(async () =>
+        // Lookups before the transfer pool: items the destination already has exactly are settled here, several at a
+        // time, and only the rest wait for a transfer slot.
+        var transfers = Channel.CreateBounded<(int Mapping, MigrationItem Item)>(new BoundedChannelOptions(Math.Max(1, concurrency) * 4)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var checkers = Enumerable.Range(0, MinListLookups).Select(_ => Task.Run(async () =>
         {
             await foreach (var (mappingIndex, item) in channel.Reader.ReadAllAsync(ct))
+            {
+                if (!dryRun && !overwrite && item.ListingError is null && await IsUpToDateAsync(item, config.Mappings[mappingIndex], ct))
+                {
+                    Complete(mappingIndex, new ItemResult(item, ItemStatus.Skipped, 0));
+                    continue;
+                }
+                await transfers.Writer.WriteAsync((mappingIndex, item), ct);
+            }
+        }, ct)).ToList();
+        var checked_ = Task.WhenAll(checkers).ContinueWith(t => transfers.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        var workers = Enumerable.Range(0, Math.Max(1, concurrency)).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var (mappingIndex, item) in transfers.Reader.ReadAllAsync(ct))
             {
                 var mapping = config.Mappings[mappingIndex];
                 if (item.ListingError is { } listingError) // not migratable as listed: fails in a dry run too
@@ -91,8 +111,16 @@ public sealed class MigrationEngine(
             }
         }, ct)).ToList();
 
-        try { await Task.WhenAll(workers.Append(producer)); }
+        try { await Task.WhenAll(workers.Append(producer).Concat(checkers).Append(checked_)); }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { /* Ctrl-C: finished items are in the state file */ }
+    }
+
+    /// <summary>The writer's quick check, when it has one; a failing lookup just sends the item on to the pool.</summary>
+    private async Task<bool> IsUpToDateAsync(MigrationItem item, MappingConfig mapping, CancellationToken ct)
+    {
+        if (writerFor(mapping.ArtifactType) is not IUpToDateCheck check) return false;
+        try { return await check.IsUpToDateAsync(item, mapping, ct); }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { return false; }
     }
 
     /// <summary>A dry run shows sizes: ask the source (HEAD) when the listing did not say. A failing HEAD leaves it unknown.</summary>

@@ -1,5 +1,6 @@
-using Amazon.S3;
 using Amazon.S3.Model;
+using Amazon.S3;
+using Arca.Core.IO;
 
 namespace Arca.Storage.S3;
 
@@ -75,7 +76,7 @@ internal sealed class S3ReadStream(IAmazonS3 s3, string bucket, string key, long
 }
 
 /// <summary>Reads several streams one after the other, opening each only when the previous one is done.</summary>
-internal sealed class ConcatenatedStream(IEnumerable<Func<Stream>> parts) : Stream
+internal sealed class ConcatenatedStream(IEnumerable<Func<Stream>> parts) : ForwardOnlyReadStream
 {
     private readonly IEnumerator<Func<Stream>> _parts = parts.GetEnumerator();
     private Stream? _current;
@@ -95,18 +96,7 @@ internal sealed class ConcatenatedStream(IEnumerable<Func<Stream>> parts) : Stre
             _current = null;
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     protected override void Dispose(bool disposing)
     {
         if (disposing) { _current?.Dispose(); _parts.Dispose(); }

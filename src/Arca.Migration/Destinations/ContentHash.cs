@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Arca.Core.IO;
 using Arca.Migration.Engine;
 
 namespace Arca.Migration.Destinations;
@@ -44,7 +45,7 @@ internal static class ContentHash
 /// the source promised, fails the read at the end of the stream when the bytes differ: sent without a Content-Length
 /// (chunked), the upload then never completes, so the destination stores nothing. With <paramref name="hash"/> it only
 /// computes the sha256 of what went through (<see cref="Sha256"/>), for sources that publish none.</summary>
-internal sealed class CountingStream(Stream inner, string? expectedSha256 = null, bool hash = false) : Stream
+internal sealed class CountingStream(Stream inner, string? expectedSha256 = null, bool hash = false) : ForwardOnlyReadStream
 {
     private readonly IncrementalHash? _hash = expectedSha256 is null && !hash ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     public long BytesRead { get; private set; }
@@ -52,10 +53,6 @@ internal sealed class CountingStream(Stream inner, string? expectedSha256 = null
     public string? Sha256 { get; private set; }
     /// <summary>Set when the bytes did not match the promised sha256 (the actual digest).</summary>
     public string? MismatchedSha256 { get; private set; }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
     public override int Read(byte[] buffer, int offset, int count) => Counted(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
@@ -63,7 +60,6 @@ internal sealed class CountingStream(Stream inner, string? expectedSha256 = null
         var n = await inner.ReadAsync(buffer, ct);
         return Counted(buffer.Span[..n]);
     }
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
     private int Counted(ReadOnlySpan<byte> data)
     {
@@ -79,11 +75,6 @@ internal sealed class CountingStream(Stream inner, string? expectedSha256 = null
         }
         return 0;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     protected override void Dispose(bool disposing) { if (disposing) { inner.Dispose(); _hash?.Dispose(); } base.Dispose(disposing); }
     public override async ValueTask DisposeAsync() { await inner.DisposeAsync(); _hash?.Dispose(); await base.DisposeAsync(); }
 }

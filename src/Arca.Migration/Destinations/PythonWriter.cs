@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Arca.Core.IO;
 using Arca.Migration.Config;
 using Arca.Migration.Engine;
 
@@ -148,12 +149,11 @@ public static class PythonFileNames
 }
 
 /// <summary>A read-only pass-through that hashes (sha256) and counts what is read.</summary>
-internal sealed class HashingStream(Stream inner) : Stream
+internal sealed class HashingStream(Stream inner) : ForwardOnlyReadStream
 {
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _length;
     public long BytesRead => _length;
-    public override long Length => throw new NotSupportedException();
     private string? _finalHex; // kept at the end of the stream: the upload disposes the stream when it is sent
     public string Sha256Hex() => _finalHex ?? Convert.ToHexStringLower(_sha256.GetCurrentHash());
 
@@ -175,16 +175,7 @@ internal sealed class HashingStream(Stream inner) : Stream
         var n = await inner.ReadAsync(buffer, ct);
         return Seen(buffer.Span[..n]);
     }
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Position { get => _length; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

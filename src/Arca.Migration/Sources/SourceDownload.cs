@@ -1,3 +1,4 @@
+using Arca.Core.IO;
 using Arca.Migration.Config;
 using Arca.Migration.Engine;
 
@@ -40,21 +41,12 @@ internal sealed class SourceDownload(HttpClient authenticated, EndpointConfig en
     }
 
     /// <summary>Keeps the response alive while its body is read, and releases it with the stream.</summary>
-    private sealed class OwningStream(Stream inner, HttpResponseMessage response) : Stream
+    private sealed class OwningStream(Stream inner, HttpResponseMessage response) : ForwardOnlyReadStream
     {
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => inner.ReadAsync(buffer, ct);
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => inner.ReadAsync(buffer, offset, count, ct);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         protected override void Dispose(bool disposing)
         {
             if (disposing) { inner.Dispose(); response.Dispose(); }

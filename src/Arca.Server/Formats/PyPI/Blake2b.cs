@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using Arca.Core.IO;
 
 namespace Arca.Server.Formats.PyPI;
 
@@ -117,15 +118,8 @@ public sealed class Blake2b
 }
 
 /// <summary>Passes a stream through while feeding every byte read to a BLAKE2b hash.</summary>
-internal sealed class Blake2bReadStream(Stream inner, Blake2b hash) : Stream
+internal sealed class Blake2bReadStream(Stream inner, Blake2b hash) : ForwardOnlyReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-
     public override int Read(byte[] buffer, int offset, int count)
     {
         var n = inner.Read(buffer, offset, count);
@@ -139,11 +133,4 @@ internal sealed class Blake2bReadStream(Stream inner, Blake2b hash) : Stream
         hash.Append(buffer.Span[..n]);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -44,6 +44,9 @@ public sealed record MappingConfig
     /// <summary>Lookups a source may run at once while listing (e.g. resolving each tag's manifest); the engine sets
     /// it to the run's concurrency, at least <c>MigrationEngine.MinListLookups</c>. Not part of the YAML.</summary>
     public int ListConcurrency { get; init; } = 1;
+    /// <summary>Keys the state file records as finished (<c>--resume</c>): a source may list such an item without the
+    /// lookups that only matter for moving it (the engine skips it anyway). Set by the engine; not part of the YAML.</summary>
+    public Func<string, bool>? AlreadyDone { get; init; }
     /// <summary>Position in the config, for messages ("mappings[2]").</summary>
     public int Index { get; init; }
     public string Name => $"{SourceRegistry}->{DestinationRegistry} ({ArtifactType})";

@@ -51,7 +51,11 @@ public sealed class MigrationEngine(
                     var filter = new PackageFilter(mapping.IncludePatterns, mapping.ExcludePatterns);
                     try
                     {
-                        await foreach (var item in source.ListAsync(mapping with { ListConcurrency = Math.Max(MinListLookups, concurrency) }, filter, ct))
+                        await foreach (var item in source.ListAsync(mapping with
+                        {
+                            ListConcurrency = Math.Max(MinListLookups, concurrency),
+                            AlreadyDone = state is null ? null : state.IsDone,
+                        }, filter, ct))
                         {
                             onListed?.Invoke(mapping.Index, item);
                             if (state?.IsDone(item.Key) == true)

@@ -74,7 +74,10 @@ public sealed class DockerRegistrySource(EndpointConfig endpoint) : IMigrationSo
                 foreach (var tag in tags)
                 {
                     if (ImageCopier.IsReferrersFallbackTag(tag)) continue;
-                    window.Enqueue(ResolveTagAsync(lister, puller ?? lister, mapping, next.Repository, next.Name, tag, stop.Token));
+                    var finished = OciImageItem.Create(mapping, puller ?? lister, next.Repository, next.Name, tag, null, null);
+                    // --resume: a tag the state file has as done needs no manifest read; the engine skips it.
+                    window.Enqueue(mapping.AlreadyDone?.Invoke(finished.Key) == true ? Task.FromResult<MigrationItem?>(finished)
+                        : ResolveTagAsync(lister, puller ?? lister, mapping, next.Repository, next.Name, tag, stop.Token));
                     if (window.Count >= width && await window.Dequeue() is { } item) yield return item;
                 }
                 // A repository named in the config that the source does not have is a mistake worth seeing.

@@ -310,12 +310,11 @@ public sealed class DockerRegistryMigrationTests : IAsyncLifetime
         Assert.Equal(images, secondItems.Count);
         Assert.All(secondItems, i => Assert.Contains(i.GetProperty("status").GetString(), new[] { "succeeded", "skipped" }));
         Assert.DoesNotContain(secondItems, i => i.GetProperty("status").GetString() == "succeeded" && doneFirst.Contains(i.GetProperty("item").GetString()!));
-        // The source served no content of the images finished in the first run: only their listing (tags and the
-        // tag's manifest, which the listing reads for digest and size).
+        // The source served nothing of the images finished in the first run but their tag list: with --resume the
+        // listing does not even read their manifests.
         var requests = _source.Requests();
         foreach (var done in doneFirst)
-            Assert.DoesNotContain(requests, r => r.Uri.StartsWith($"/v2/{done.Split(':')[0]}/", StringComparison.Ordinal) && r.Method == "GET"
-                && !r.Uri.Contains("/tags/list") && !r.Uri.EndsWith("/manifests/1", StringComparison.Ordinal));
+            Assert.DoesNotContain(requests, r => r.Uri.StartsWith($"/v2/{done.Split(':')[0]}/", StringComparison.Ordinal) && !r.Uri.Contains("/tags/list"));
         foreach (var (repository, digest) in pushed)
             Assert.Equal(digest, await ManifestDigestAsync(_arcaHttp, $"docker-prod/{repository}", "1"));
     }

@@ -25,7 +25,14 @@ public sealed class S3ServerTests : IAsyncLifetime
         _server.ExtraArgs.AddRange(["--blob-store", _s3.BlobStoreUri("arca")]);
         _server.ExtraEnvironment["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey;
         _server.ExtraEnvironment["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey;
-        await _server.StartAsync();
+        try { await _server.StartAsync(); }
+        catch
+        {
+            // xunit does not dispose a class whose initialisation failed: stop what was started here.
+            await _server.DisposeAsync();
+            await _s3.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Arca.Tests.Infrastructure;
+using static Arca.Tests.Migration.MavenTestContent;
 
 namespace Arca.Tests.Migration;
 
@@ -25,22 +26,7 @@ public sealed class MavenMigrationTests : IAsyncLifetime
 
     public async Task DisposeAsync() { await _a.DisposeAsync(); await _b.DisposeAsync(); TempDir.TryDelete(_work); }
 
-    private static byte[] Jar(string text)
-    {
-        var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        using (var w = new StreamWriter(zip.CreateEntry("META-INF/MANIFEST.MF").Open()))
-            w.Write("Manifest-Version: 1.0\n" + text + "\n");
-        return ms.ToArray();
-    }
 
-    private static byte[] Pom(string g, string a, string v) => Encoding.UTF8.GetBytes($"""
-        <?xml version="1.0" encoding="UTF-8"?>
-        <project xmlns="http://maven.apache.org/POM/4.0.0">
-          <modelVersion>4.0.0</modelVersion>
-          <groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version><packaging>jar</packaging>
-        </project>
-        """);
 
     /// <summary>Writes a file of the static repository; returns its path relative to the repository root.</summary>
     private string Put(string path, byte[] bytes, params string[] sidecars)

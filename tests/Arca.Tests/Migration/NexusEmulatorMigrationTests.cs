@@ -10,6 +10,7 @@ using Arca.Tests.Http.Endpoints;
 using Arca.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using static Arca.Tests.Migration.OciMigrationSupport;
+using static Arca.Tests.Migration.MavenTestContent;
 
 namespace Arca.Tests.Migration;
 
@@ -351,22 +352,7 @@ public sealed class NexusEmulatorMigrationTests : IAsyncLifetime
 
     private static byte[] Random(int size) => RandomNumberGenerator.GetBytes(size);
 
-    private static byte[] Jar(string text)
-    {
-        var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        using (var w = new StreamWriter(zip.CreateEntry("META-INF/MANIFEST.MF").Open()))
-            w.Write("Manifest-Version: 1.0\n" + text + "\n");
-        return ms.ToArray();
-    }
 
-    private static byte[] Pom(string g, string a, string v) => Encoding.UTF8.GetBytes($"""
-        <?xml version="1.0" encoding="UTF-8"?>
-        <project xmlns="http://maven.apache.org/POM/4.0.0">
-          <modelVersion>4.0.0</modelVersion>
-          <groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version><packaging>jar</packaging>
-        </project>
-        """);
 
     private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
